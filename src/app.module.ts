@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import { AppConfig, loadAppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import type { RawEnvironment } from './config/environment.js';
+import { ErrorsModule } from './errors/errors.module.js';
+import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
+import { McpModule } from './mcp/mcp.module.js';
+import { WellKnownModule } from './well-known/well-known.module.js';
+
+export interface AppModuleOptions {
+  /** The variables to read; defaults to the process environment. Tests pass their own. */
+  env?: RawEnvironment;
+}
+
+@Module({})
+export class AppModule {
+  /** Validates the configuration first: a bad value stops the start with a message naming it. */
+  static async forRoot(options: AppModuleOptions = {}): Promise<DynamicModule> {
+    const config: AppConfig = loadAppConfig(options.env ?? process.env);
+    return {
+      module: AppModule,
+      imports: [
+        await ConfigModule.forRoot(config),
+        ErrorsModule,
+        WellKnownModule,
+        AuthModule,
+        McpModule,
+        IdentityToolsModule,
+        RouterModule.register([{ path: config.mcpPath, module: McpModule }]),
+      ],
+    };
+  }
+}

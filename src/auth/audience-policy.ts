@@ -1,0 +1,42 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { BearerChallengeError } from '../errors/errors.js';
+import type { VerifiedIdentity } from './verified-identity.js';
+
+/**
+ * RFC 8707 audience binding. Clerk sets `aud` only when the client sent `resource`, so the default
+ * (`when-present`) refuses tokens bound to another resource and accepts unbound ones, counting them
+ * in the logs so an operator can see when `strict` becomes safe.
+ */
+@Injectable()
+export class AudiencePolicy {
+  private readonly logger = new Logger(AudiencePolicy.name);
+  private readonly acceptedAudiences: ReadonlySet<string>;
+  private unboundTokensAccepted = 0;
+
+  constructor(private readonly config: AppConfig) {
+    // Authorization servers that run `resource` through a URL parser may add a trailing slash.
+    this.acceptedAudiences = new Set([config.resourceUrl, `${config.resourceUrl}/`]);
+  }
+
+  check(identity: VerifiedIdentity): void {
+    const mode = this.config.audienceMode;
+    if (mode === 'off') return;
+    if (identity.audience.length === 0) {
+      if (mode === 'strict') throw BearerChallengeError.invalidToken(`The access token is not bound to ${this.config.resourceUrl} (no aud claim).`);
+      this.countUnbound(identity);
+      return;
+    }
+    if (!identity.audience.some((audience) => this.acceptedAudiences.has(audience)))
+      throw BearerChallengeError.invalidToken(`The access token was issued for another resource, not ${this.config.resourceUrl}.`);
+  }
+
+  private countUnbound(identity: VerifiedIdentity): void {
+    this.unboundTokensAccepted += 1;
+    const count = this.unboundTokensAccepted;
+    if (count === 1 || count % 100 === 0)
+      this.logger.warn(
+        `Accepted an access token without aud (client ${identity.clientId}); ${count} so far. The client did not send the resource parameter.`,
+      );
+  }
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
+import { AppConfig } from '../config/app-config.js';
+import { BearerChallengeError } from '../errors/errors.js';
+import { BoundedTtlCache } from './bounded-ttl-cache.js';
+import type { VerifiedIdentity } from './verified-identity.js';
+
+/**
+ * Verifies Clerk's opaque access tokens (`oat_...`) through the Backend API. Good answers are
+ * cached under a hash of the token, never the token, for the configured maximum or until the
+ * token expires, whichever is sooner; concurrent checks of one token share one call.
+ */
+@Injectable()
+export class ClerkOpaqueTokenVerifier {
+  private readonly cache: BoundedTtlCache<string, VerifiedIdentity>;
+  private readonly inFlight = new Map<string, Promise<VerifiedIdentity>>();
+
+  constructor(
+    private readonly clerk: ClerkBackendApi,
+    private readonly config: AppConfig,
+  ) {
+    this.cache = new BoundedTtlCache(config.opaqueTokenCacheSize);
+  }
+
+  async verify(token: string): Promise<VerifiedIdentity> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const cached = this.cache.get(key);
+    if (cached) return this.stillValid(cached);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const verification = this.verifyWithClerk(token, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, verification);
+    return verification;
+  }
+
+  private async verifyWithClerk(token: string, key: string): Promise<VerifiedIdentity> {
+    const answer = await this.clerk.verifyOpaqueToken(token);
+    if (answer === null) throw BearerChallengeError.invalidToken('The access token is not known to the authorization server.');
+    if (answer.revoked) throw BearerChallengeError.invalidToken('The access token has been revoked.');
+    const expiresAtMs = typeof answer.expiration === 'number' ? answer.expiration : null;
+    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= Date.now())) throw BearerChallengeError.invalidToken('The access token has expired.');
+    const identity: VerifiedIdentity = {
+      userId: answer.subject,
+      clientId: answer.clientId,
+      scopes: [...answer.scopes],
+      expiresAt: expiresAtMs === null ? null : Math.floor(expiresAtMs / 1000),
+      audience: answer.aud ?? [],
+      tokenKind: 'opaque',
+    };
+    const cacheUntil = Math.min(Date.now() + this.config.opaqueTokenCacheMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
+    this.cache.set(key, identity, cacheUntil);
+    return identity;
+  }
+
+  private stillValid(identity: VerifiedIdentity): VerifiedIdentity {
+    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= Date.now()) throw BearerChallengeError.invalidToken('The access token has expired.');
+    return identity;
+  }
+}

@@ -1,0 +1,35 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+
+export type TokenKind = 'jwt' | 'opaque';
+
+/** Who a verified access token speaks for. Never holds the token itself. */
+export interface VerifiedIdentity {
+  userId: string;
+  clientId: string;
+  scopes: readonly string[];
+  /** Seconds since the epoch, or null when the authorization server set no expiry. */
+  expiresAt: number | null;
+  audience: readonly string[];
+  tokenKind: TokenKind;
+}
+
+/** The identity as the MCP SDK's `authInfo`, which the transport hands to every request handler. */
+export function toAuthInfo(identity: VerifiedIdentity, token: string): AuthInfo {
+  return {
+    token,
+    clientId: identity.clientId,
+    scopes: [...identity.scopes],
+    expiresAt: identity.expiresAt ?? undefined,
+    extra: { identity },
+  };
+}
+
+/** Reads back the identity the guard attached; undefined for anything else. */
+export function identityFromAuthInfo(authInfo: AuthInfo | undefined): VerifiedIdentity | undefined {
+  const identity = authInfo?.extra?.identity;
+  return isVerifiedIdentity(identity) ? identity : undefined;
+}
+
+function isVerifiedIdentity(value: unknown): value is VerifiedIdentity {
+  return typeof value === 'object' && value !== null && typeof (value as VerifiedIdentity).userId === 'string' && Array.isArray((value as VerifiedIdentity).scopes);
+}

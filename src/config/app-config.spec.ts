@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals';
+import { frontendApiHostFromPublishableKey, loadAppConfig } from './app-config.js';
+import { ConfigurationError } from './environment.js';
+
+const publishableKeyFor = (host: string): string => `pk_test_${Buffer.from(`${host}$`).toString('base64').replace(/=+$/, '')}`;
+const clerkKeys = { CLERK_SECRET_KEY: 'sk_test_abc', CLERK_PUBLISHABLE_KEY: publishableKeyFor('clerk.example.com') };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadAppConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('configuration', () => {
+  it('applies the documented defaults', () => {
+    const config = loadAppConfig(clerkKeys);
+    expect(config.port).toBe(3000);
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+    expect(config.resourceUrl).toBe('http://localhost:3000/mcp');
+    expect(config.resourceMetadataUrl).toBe('http://localhost:3000/.well-known/oauth-protected-resource/mcp');
+    expect(config.scopes).toEqual(['profile', 'email']);
+    expect(config.issuer).toBe('https://clerk.example.com');
+    expect(config.clerk.apiUrl).toBe('https://api.clerk.com');
+    expect(config.audienceMode).toBe('when-present');
+    expect(config.sessionMode).toBe('stateless');
+  });
+
+  it('treats empty values, as .env.example leaves them, as unset', () => {
+    const config = loadAppConfig({ ...clerkKeys, PORT: '', CLERK_API_URL: '', PUBLIC_BASE_URL: ' ' });
+    expect(config.port).toBe(3000);
+    expect(config.clerk.apiUrl).toBe('https://api.clerk.com');
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+  });
+
+  it('derives the resource from PUBLIC_BASE_URL and MCP_PATH', () => {
+    const config = loadAppConfig({ ...clerkKeys, PUBLIC_BASE_URL: 'https://MCP.example.com', MCP_PATH: '/tools/mcp', PORT: '8080' });
+    expect(config.resourceUrl).toBe('https://mcp.example.com/tools/mcp');
+    expect(config.resourceMetadataUrl).toBe('https://mcp.example.com/.well-known/oauth-protected-resource/tools/mcp');
+  });
+
+  it('names each bad variable and what it must be', () => {
+    const problems = problemsOf({ ...clerkKeys, PORT: 'eighty', PUBLIC_BASE_URL: 'https://mcp.example.com/', MCP_PATH: 'mcp/', AUTH_AUDIENCE_MODE: 'maybe' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'PORT must be a whole number from 1 to 65535 (got "eighty")',
+        expect.stringMatching(/^PUBLIC_BASE_URL must be an origin/),
+        expect.stringMatching(/^MCP_PATH must be a path such as \/mcp/),
+        'AUTH_AUDIENCE_MODE must be one of strict, when-present, off (got "maybe")',
+      ]),
+    );
+  });
+
+  it('requires the Clerk keys and never echoes a secret', () => {
+    expect(problemsOf({}).join('\n')).toMatch(/CLERK_SECRET_KEY must be the Clerk secret key[\s\S]*CLERK_PUBLISHABLE_KEY must be/);
+    const problems = problemsOf({ CLERK_SECRET_KEY: 'hunter2', CLERK_PUBLISHABLE_KEY: clerkKeys.CLERK_PUBLISHABLE_KEY });
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('refuses offline_access in MCP_SCOPES', () => {
+    expect(problemsOf({ ...clerkKeys, MCP_SCOPES: 'profile offline_access' })[0]).toMatch(/^MCP_SCOPES must not contain offline_access/);
+  });
+
+  it('decodes the Frontend API host from the publishable key', () => {
+    expect(frontendApiHostFromPublishableKey(publishableKeyFor('clerk.acme.dev'))).toBe('clerk.acme.dev');
+    expect(frontendApiHostFromPublishableKey(publishableKeyFor('localhost:4010'))).toBeUndefined();
+    expect(problemsOf({ ...clerkKeys, CLERK_PUBLISHABLE_KEY: 'pk_test_bm90LWEta2V5' })[0]).toMatch(/does not decode/);
+  });
+
+  it('refuses unsafe settings in production, saying how to fix them', () => {
+    const problems = problemsOf({ ...clerkKeys, NODE_ENV: 'production', AUTH_AUDIENCE_MODE: 'off' });
+    expect(problems).toEqual([
+      'PUBLIC_BASE_URL must be set when NODE_ENV=production: the https origin clients use, e.g. https://mcp.example.com',
+      'AUTH_AUDIENCE_MODE=off is refused when NODE_ENV=production: use when-present (accepts tokens without aud) or strict',
+    ]);
+    expect(problemsOf({ ...clerkKeys, NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://mcp.example.com' })[0]).toMatch(/must use https/);
+    expect(loadAppConfig({ ...clerkKeys, NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://mcp.example.com' }).isProduction).toBe(true);
+  });
+});

@@ -1,0 +1,131 @@
+import {
+  ConfigurationError,
+  validateEnvironment,
+  type AudienceMode,
+  type Environment,
+  type LogLevel,
+  type NodeEnvironment,
+  type RawEnvironment,
+  type SessionMode,
+} from './environment.js';
+
+export interface ClerkConfig {
+  secretKey: string;
+  publishableKey: string;
+  /** The Frontend API origin: Clerk's OAuth issuer and the home of its discovery documents and JWKS. */
+  frontendApiUrl: string;
+  /** The Backend API origin that `@clerk/backend` calls. */
+  apiUrl: string;
+}
+
+/** Validated, typed configuration. Built once at boot from the environment; injected everywhere else. */
+export class AppConfig {
+  readonly nodeEnv: NodeEnvironment;
+  readonly host: string;
+  readonly port: number;
+  readonly publicBaseUrl: string;
+  readonly mcpPath: string;
+  /** The canonical resource identifier (RFC 8707 / RFC 9728): exactly `PUBLIC_BASE_URL + MCP_PATH`. */
+  readonly resourceUrl: string;
+  /** The path-suffixed protected-resource metadata URL, the one the 401 challenge names. */
+  readonly resourceMetadataUrl: string;
+  readonly scopes: readonly string[];
+  readonly sessionMode: SessionMode;
+  readonly sessionIdleMs: number;
+  readonly resourceName: string;
+  readonly resourceDocumentationUrl: string;
+  readonly clerk: ClerkConfig;
+  /** The authorization server's issuer identifier, as tokens and its metadata must carry it. */
+  readonly issuer: string;
+  readonly audienceMode: AudienceMode;
+  readonly clockSkewSeconds: number;
+  readonly asMetadataCacheMs: number;
+  readonly jwksCacheMs: number;
+  readonly jwksRefreshCooldownMs: number;
+  readonly opaqueTokenCacheMs: number;
+  readonly opaqueTokenCacheSize: number;
+  readonly upstreamTimeoutMs: number;
+  readonly upstreamRetryAfterSeconds: number;
+  readonly logLevel: LogLevel;
+
+  constructor(env: Environment) {
+    this.nodeEnv = env.NODE_ENV;
+    this.host = env.HOST;
+    this.port = env.PORT;
+    this.publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).toLowerCase();
+    this.mcpPath = env.MCP_PATH;
+    this.resourceUrl = `${this.publicBaseUrl}${this.mcpPath}`;
+    this.resourceMetadataUrl = `${this.publicBaseUrl}/.well-known/oauth-protected-resource${this.mcpPath}`;
+    this.scopes = Object.freeze([...new Set(env.MCP_SCOPES.split(' '))]);
+    this.sessionMode = env.MCP_SESSION_MODE;
+    this.sessionIdleMs = env.MCP_SESSION_IDLE_SECONDS * 1000;
+    this.resourceName = env.RESOURCE_NAME;
+    this.resourceDocumentationUrl = env.RESOURCE_DOCUMENTATION_URL ?? `${this.publicBaseUrl}/`;
+    this.clerk = clerkConfig(env);
+    this.issuer = this.clerk.frontendApiUrl;
+    this.audienceMode = env.AUTH_AUDIENCE_MODE;
+    this.clockSkewSeconds = env.AUTH_CLOCK_SKEW_SECONDS;
+    this.asMetadataCacheMs = env.AS_METADATA_CACHE_SECONDS * 1000;
+    this.jwksCacheMs = env.JWKS_CACHE_SECONDS * 1000;
+    this.jwksRefreshCooldownMs = env.JWKS_REFRESH_COOLDOWN_SECONDS * 1000;
+    this.opaqueTokenCacheMs = env.OPAQUE_TOKEN_CACHE_SECONDS * 1000;
+    this.opaqueTokenCacheSize = env.OPAQUE_TOKEN_CACHE_SIZE;
+    this.upstreamTimeoutMs = env.UPSTREAM_TIMEOUT_MS;
+    this.upstreamRetryAfterSeconds = env.UPSTREAM_RETRY_AFTER_SECONDS;
+    this.logLevel = env.LOG_LEVEL;
+  }
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}
+
+/** `pk_test_` / `pk_live_` + base64 of `<frontend api host>$` (Clerk's own encoding). */
+export function frontendApiHostFromPublishableKey(publishableKey: string): string | undefined {
+  const encoded = publishableKey.replace(/^pk_(test|live)_/, '').replace(/-/g, '+').replace(/_/g, '/');
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  if (!decoded.endsWith('$') || decoded.indexOf('$') !== decoded.length - 1) return undefined;
+  const host = decoded.slice(0, -1);
+  return /^[A-Za-z0-9.-]+(:\d+)?$/.test(host) && host.includes('.') ? host : undefined;
+}
+
+function clerkConfig(env: Environment): ClerkConfig {
+  const secretKey = env.CLERK_SECRET_KEY;
+  const publishableKey = env.CLERK_PUBLISHABLE_KEY;
+  if (!secretKey || !publishableKey) throw new ConfigurationError(['CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must both be set']);
+  let frontendApiUrl = env.CLERK_FRONTEND_API_URL;
+  if (!frontendApiUrl) {
+    const host = frontendApiHostFromPublishableKey(publishableKey);
+    if (!host)
+      throw new ConfigurationError([
+        'CLERK_PUBLISHABLE_KEY does not decode to a Frontend API host: copy it again from the Clerk dashboard, or set CLERK_FRONTEND_API_URL',
+      ]);
+    frontendApiUrl = `https://${host}`;
+  }
+  return { secretKey, publishableKey, frontendApiUrl: frontendApiUrl.toLowerCase(), apiUrl: env.CLERK_API_URL };
+}
+
+/** Checks that only make sense across variables, and the production safety rules. */
+function checkConsistency(config: AppConfig, env: Environment): void {
+  const problems: string[] = [];
+  if (config.isProduction) {
+    if (!env.PUBLIC_BASE_URL)
+      problems.push('PUBLIC_BASE_URL must be set when NODE_ENV=production: the https origin clients use, e.g. https://mcp.example.com');
+    else if (!config.publicBaseUrl.startsWith('https://'))
+      problems.push('PUBLIC_BASE_URL must use https when NODE_ENV=production (OAuth resource identifiers are https URLs)');
+    if (!config.issuer.startsWith('https://'))
+      problems.push('CLERK_FRONTEND_API_URL must use https when NODE_ENV=production');
+    if (!config.clerk.apiUrl.startsWith('https://')) problems.push('CLERK_API_URL must use https when NODE_ENV=production');
+    if (config.audienceMode === 'off')
+      problems.push('AUTH_AUDIENCE_MODE=off is refused when NODE_ENV=production: use when-present (accepts tokens without aud) or strict');
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+}
+
+/** The one entry point from raw variables to a validated {@link AppConfig}. */
+export function loadAppConfig(raw: RawEnvironment): AppConfig {
+  const env = validateEnvironment(raw);
+  const config = new AppConfig(env);
+  checkConsistency(config, env);
+  return config;
+}

@@ -1,0 +1,163 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+export const AUDIENCE_MODES = ['strict', 'when-present', 'off'] as const;
+export type AudienceMode = (typeof AUDIENCE_MODES)[number];
+
+export const SESSION_MODES = ['stateless', 'stateful'] as const;
+export type SessionMode = (typeof SESSION_MODES)[number];
+
+export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
+export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Variables as they arrive: strings, possibly absent. */
+export type RawEnvironment = Record<string, string | undefined>;
+
+const toInteger = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+};
+
+/** An optional whole number within bounds; the message states the range and unit. */
+function IntegerBetween(min: number, max: number, unit?: string): PropertyDecorator {
+  const message = `must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`;
+  const decorators = [IsOptional(), Transform(toInteger), IsInt({ message }), Min(min, { message }), Max(max, { message })];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, String(property)));
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+const ORIGIN = /^https?:\/\/[^\s/?#]+$/;
+
+/**
+ * Every variable the server reads, with what it must be. This is the only place that reads the
+ * process environment; the rest of the code receives an {@link AppConfig}.
+ */
+export class Environment {
+  @IsOptional() @IsIn(NODE_ENVIRONMENTS, { message: `must be one of ${NODE_ENVIRONMENTS.join(', ')}` })
+  NODE_ENV: NodeEnvironment = 'development';
+
+  @IntegerBetween(1, 65535)
+  PORT: number = 3000;
+
+  @IsOptional() @IsString()
+  HOST: string = '127.0.0.1';
+
+  @IsOptional()
+  @Matches(ORIGIN, { message: 'must be an origin such as https://mcp.example.com (scheme and host, optional port, no path, query or trailing slash)' })
+  PUBLIC_BASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^(\/[A-Za-z0-9._~-]+)+$/, { message: 'must be a path such as /mcp: starting with "/", without a trailing slash, query or spaces' })
+  MCP_PATH: string = '/mcp';
+
+  @IsOptional()
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, { message: 'must be a space-separated list of OAuth scopes such as "profile email"' })
+  @Matches(/^(?!.*(^| )offline_access( |$)).*$/, { message: 'must not contain offline_access (MCP servers must not advertise it; clients ask for refresh tokens themselves)' })
+  MCP_SCOPES: string = 'profile email';
+
+  @IsOptional() @IsIn(SESSION_MODES, { message: `must be one of ${SESSION_MODES.join(', ')}` })
+  MCP_SESSION_MODE: SessionMode = 'stateless';
+
+  @IntegerBetween(60, 86400, 'seconds')
+  MCP_SESSION_IDLE_SECONDS: number = 1800;
+
+  @IsOptional() @IsString()
+  RESOURCE_NAME: string = 'nest-mcp-oauth';
+
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
+  RESOURCE_DOCUMENTATION_URL?: string;
+
+  @ValidateIf((env: Environment) => env.CLERK_SECRET_KEY !== undefined || env.CLERK_PUBLISHABLE_KEY === undefined)
+ 
+  @Matches(/^sk_(test|live)_[A-Za-z0-9_-]+$/, { message: 'must be the Clerk secret key from the Clerk dashboard (API keys), starting with sk_test_ or sk_live_' })
+  CLERK_SECRET_KEY?: string;
+
+  @ValidateIf((env: Environment) => env.CLERK_PUBLISHABLE_KEY !== undefined || env.CLERK_SECRET_KEY === undefined)
+ 
+  @Matches(/^pk_(test|live)_[A-Za-z0-9+/=_-]+$/, { message: 'must be the Clerk publishable key from the Clerk dashboard (API keys), starting with pk_test_ or pk_live_' })
+  CLERK_PUBLISHABLE_KEY?: string;
+
+  @IsOptional()
+  @Matches(ORIGIN, { message: 'must be the Clerk Frontend API origin such as https://clerk.example.com (no path or trailing slash)' })
+  CLERK_FRONTEND_API_URL?: string;
+
+  @IsOptional()
+  @Matches(ORIGIN, { message: 'must be the Clerk Backend API origin, https://api.clerk.com unless Clerk told you otherwise' })
+  CLERK_API_URL: string = 'https://api.clerk.com';
+
+  @IsOptional() @IsIn(AUDIENCE_MODES, { message: `must be one of ${AUDIENCE_MODES.join(', ')}` })
+  AUTH_AUDIENCE_MODE: AudienceMode = 'when-present';
+
+  @IntegerBetween(0, 600, 'seconds')
+  AUTH_CLOCK_SKEW_SECONDS: number = 5;
+
+  @IntegerBetween(1, 86400, 'seconds')
+  AS_METADATA_CACHE_SECONDS: number = 300;
+
+  @IntegerBetween(60, 86400, 'seconds')
+  JWKS_CACHE_SECONDS: number = 600;
+
+  @IntegerBetween(1, 3600, 'seconds')
+  JWKS_REFRESH_COOLDOWN_SECONDS: number = 30;
+
+  @IntegerBetween(0, 3600, 'seconds')
+  OPAQUE_TOKEN_CACHE_SECONDS: number = 60;
+
+  @IntegerBetween(1, 1_000_000)
+  OPAQUE_TOKEN_CACHE_SIZE: number = 10_000;
+
+  @IntegerBetween(100, 60_000, 'milliseconds')
+  UPSTREAM_TIMEOUT_MS: number = 5000;
+
+  @IntegerBetween(1, 3600, 'seconds')
+  UPSTREAM_RETRY_AFTER_SECONDS: number = 5;
+
+  @IsOptional() @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'log';
+}
+
+/** Thrown at boot when the environment is unusable; the message names each variable and what it must be. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) => {
+    const messages = Object.values(error.constraints ?? {});
+    const shown = typeof error.value === 'string' && !/SECRET|KEY/.test(error.property) ? ` (got "${error.value}")` : '';
+    return messages.map((message) => `${error.property} ${message}${shown}`);
+  });
+}
+
+/**
+ * Reads only the variables {@link Environment} declares, so unrelated process variables never leak
+ * in; an empty value counts as unset, as `.env.example` leaves optional ones.
+ */
+export function validateEnvironment(raw: RawEnvironment): Environment {
+  const known = new Environment();
+  const picked: RawEnvironment = {};
+  for (const name of Object.keys(known)) picked[name] = raw[name];
+  const defined = Object.fromEntries(Object.entries(picked).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const environment = plainToInstance(Environment, defined);
+  const errors = validateSync(environment, { skipMissingProperties: false });
+  if (errors.length > 0) throw new ConfigurationError(describe(errors));
+  return environment;
+}

@@ -1,0 +1,80 @@
+/** Errors the application raises on purpose. {@link HttpErrorFilter} is the one place that turns them into HTTP answers. */
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+}
+
+/** The RFC 6750 error codes a bearer challenge carries; `undefined` when no credentials were sent (RFC 6750 §3.1). */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** A refusal that answers with `WWW-Authenticate: Bearer ...` pointing at our protected-resource metadata. */
+export class BearerChallengeError extends AppError {
+  readonly status: number;
+
+  private constructor(
+    readonly code: BearerErrorCode | undefined,
+    message: string,
+    /** Scopes the client should ask for; the configured baseline when empty. */
+    readonly scopes: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'BearerChallengeError';
+    this.status = code === 'invalid_request' ? 400 : code === 'insufficient_scope' ? 403 : 401;
+  }
+
+  static missingToken(): BearerChallengeError {
+    return new BearerChallengeError(undefined, 'A bearer access token is required.');
+  }
+
+  static invalidRequest(description: string): BearerChallengeError {
+    return new BearerChallengeError('invalid_request', description);
+  }
+
+  static invalidToken(description: string): BearerChallengeError {
+    return new BearerChallengeError('invalid_token', description);
+  }
+
+  static insufficientScope(description: string, requiredScopes: readonly string[]): BearerChallengeError {
+    return new BearerChallengeError('insufficient_scope', description, requiredScopes);
+  }
+}
+
+/** An upstream we depend on (Clerk, an issuer) did not answer usefully; the client should retry, not sign in again. */
+export class UpstreamUnavailableError extends AppError {
+  readonly status = 503;
+
+  constructor(
+    readonly upstream: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamUnavailableError';
+  }
+}
+
+/** Authorization-server metadata could not be obtained and no earlier copy exists. */
+export class UpstreamMetadataError extends AppError {
+  readonly status = 502;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamMetadataError';
+  }
+}
+
+/** A request the MCP endpoint cannot take, answered as a JSON-RPC error without an id. */
+export class JsonRpcHttpError extends AppError {
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'JsonRpcHttpError';
+  }
+}
+
+/** A well-known or other route that does not exist, answered as JSON rather than HTML. */
+export class NotFoundError extends AppError {
+  readonly status = 404;
+}

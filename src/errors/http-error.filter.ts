@@ -1,0 +1,93 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { formatBearerChallenge } from './bearer-challenge.js';
+import { AppError, BearerChallengeError, JsonRpcHttpError, UpstreamUnavailableError } from './errors.js';
+
+interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+/** The one place errors become HTTP answers: RFC 6750 challenges, JSON-RPC errors or small JSON bodies, never HTML or a stack. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  constructor(private readonly config: AppConfig) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const answer = this.answer(exception, request);
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    response.status(answer.status);
+    for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+    response.setHeader('Cache-Control', 'no-store');
+    response.json(answer.body);
+  }
+
+  private answer(exception: unknown, request: Request): ErrorAnswer {
+    if (exception instanceof BearerChallengeError) return this.challenge(exception);
+    if (exception instanceof UpstreamUnavailableError) {
+      this.logger.warn(`${exception.upstream} unavailable: ${exception.message}`);
+      return {
+        status: exception.status,
+        headers: { 'Retry-After': String(this.config.upstreamRetryAfterSeconds) },
+        body: { error: 'temporarily_unavailable', error_description: exception.message },
+      };
+    }
+    if (exception instanceof JsonRpcHttpError)
+      return {
+        status: exception.status,
+        headers: exception.headers,
+        body: { jsonrpc: '2.0', error: { code: exception.rpcCode, message: exception.message }, id: null },
+      };
+    if (exception instanceof AppError)
+      return { status: exception.status, headers: {}, body: { error: errorCodeFor(exception.status), error_description: exception.message } };
+    if (exception instanceof HttpException) return this.framework(exception, request);
+    this.logger.error(`Unhandled error on ${request.method} ${request.path}`, exception instanceof Error ? exception.stack : String(exception));
+    return { status: 500, headers: {}, body: { error: 'server_error', error_description: 'The server could not complete the request.' } };
+  }
+
+  private challenge(error: BearerChallengeError): ErrorAnswer {
+    const scopes = error.scopes.length > 0 ? error.scopes : this.config.scopes;
+    const header = formatBearerChallenge({
+      resourceMetadataUrl: this.config.resourceMetadataUrl,
+      scopes,
+      error: error.code,
+      errorDescription: error.code ? error.message : undefined,
+    });
+    return {
+      status: error.status,
+      headers: { 'WWW-Authenticate': header },
+      body: { error: error.code ?? 'unauthorized', error_description: error.message },
+    };
+  }
+
+  /** Framework errors (unknown route, body too large, malformed JSON): keep their status, answer in JSON. */
+  private framework(exception: HttpException, request: Request): ErrorAnswer {
+    const status = exception.getStatus();
+    const isMcp = request.path === this.config.mcpPath || request.path === `${this.config.mcpPath}/`;
+    const message = status === 404 ? `No route for ${request.method} ${request.path}` : exception.message;
+    if (isMcp) {
+      const rpcCode = status === 400 ? -32700 : -32600;
+      return { status, headers: {}, body: { jsonrpc: '2.0', error: { code: rpcCode, message }, id: null } };
+    }
+    return { status, headers: {}, body: { error: errorCodeFor(status), error_description: message } };
+  }
+}
+
+function errorCodeFor(status: number): string {
+  if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
+  if (status === 413) return 'request_too_large';
+  if (status === 502) return 'bad_gateway';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request';
+}

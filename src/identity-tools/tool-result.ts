@@ -1,0 +1,10 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** A structured result with the same data as JSON text, for clients that read only `content`. */
+export function structuredResult(data: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+}
+
+export function notFoundResult(userId: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `Clerk has no user ${userId}.` }] };
+}

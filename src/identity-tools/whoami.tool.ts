@@ -1,0 +1,22 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpTool, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
+import { structuredResult } from './tool-result.js';
+
+@McpTool({
+  name: 'whoami',
+  title: 'Who am I',
+  description: 'Returns the signed-in user id, the OAuth client id, the granted scopes and when the access token expires.',
+  inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+})
+export class WhoamiTool implements McpToolHandler {
+  async execute(_args: Record<string, unknown>, { identity }: ToolContext): Promise<CallToolResult> {
+    return structuredResult({
+      userId: identity.userId,
+      clientId: identity.clientId,
+      scopes: [...identity.scopes],
+      expiresAt: identity.expiresAt === null ? null : new Date(identity.expiresAt * 1000).toISOString(),
+      tokenKind: identity.tokenKind,
+    });
+  }
+}

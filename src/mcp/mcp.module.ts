@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module.js';
+import { McpController } from './mcp.controller.js';
+import { McpServerFactory } from './mcp-server-factory.js';
+import { ScopeRequirements } from './scope-requirements.js';
+import { StreamableHttpEndpoint } from './streamable-http-endpoint.js';
+import { ToolRegistry } from './tool-registry.js';
+
+export { McpTool, type McpToolHandler, type McpToolOptions, type ToolContext } from './mcp-tool.js';
+
+/** The MCP endpoint over Streamable HTTP and the tools discovered across the application. */
+@Module({
+  imports: [AuthModule, DiscoveryModule],
+  controllers: [McpController],
+  providers: [ToolRegistry, McpServerFactory, ScopeRequirements, StreamableHttpEndpoint],
+})
+export class McpModule {}

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Response } from 'express';
+import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { identityFromAuthInfo } from '../auth/verified-identity.js';
+import { AppConfig } from '../config/app-config.js';
+import { JsonRpcHttpError } from '../errors/errors.js';
+import { McpServerFactory } from './mcp-server-factory.js';
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  userId: string;
+  lastSeen: number;
+}
+
+const SESSION_HEADER = 'mcp-session-id';
+
+/**
+ * Hosts the SDK's Streamable HTTP transport. Stateless (the default): one short-lived transport
+ * per POST, JSON answers, nothing kept between requests, so any replica can serve any request.
+ * Stateful: sessions with GET streams and DELETE, each bound to the user who opened it.
+ */
+@Injectable()
+export class StreamableHttpEndpoint implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(StreamableHttpEndpoint.name);
+  private readonly sessions = new Map<string, Session>();
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly servers: McpServerFactory,
+  ) {}
+
+  get stateful(): boolean {
+    return this.config.sessionMode === 'stateful';
+  }
+
+  onModuleInit(): void {
+    if (!this.stateful) return;
+    this.sweeper = setInterval(() => this.closeIdleSessions(), Math.min(this.config.sessionIdleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
+  }
+
+  async post(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+    if (!this.stateful) return this.serveOnce(request, response, body);
+    const sessionId = request.header(SESSION_HEADER);
+    if (sessionId) return this.serveInSession(sessionId, request, response, body);
+    if (!isInitializeRequest(body)) throw new JsonRpcHttpError(400, -32000, 'Bad Request: send initialize first, or the Mcp-Session-Id header of an open session.');
+    await this.openSession(request, response, body);
+  }
+
+  /** GET (the server-to-client stream) and DELETE (end the session) exist only with sessions. */
+  async getOrDelete(request: AuthenticatedRequest, response: Response): Promise<void> {
+    if (!this.stateful)
+      throw new JsonRpcHttpError(405, -32000, `Method not allowed: this server is stateless, so ${request.method} has no meaning; use POST.`, { Allow: 'POST, OPTIONS' });
+    const sessionId = request.header(SESSION_HEADER);
+    if (!sessionId) throw new JsonRpcHttpError(400, -32000, 'Bad Request: the Mcp-Session-Id header is required.');
+    await this.serveInSession(sessionId, request, response, undefined);
+  }
+
+  private async serveOnce(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+    const server = this.servers.create();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    response.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(request, response, body);
+  }
+
+  private async openSession(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+    const userId = identityFromAuthInfo(request.auth)?.userId;
+    if (!userId) throw new JsonRpcHttpError(401, -32000, 'No verified identity.');
+    const server = this.servers.create();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { transport, server, userId, lastSeen: Date.now() });
+      },
+      onsessionclosed: (id) => {
+        this.sessions.delete(id);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(request, response, body);
+  }
+
+  private async serveInSession(sessionId: string, request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    // A session opened by someone else is reported exactly like an unknown one.
+    if (!session || session.userId !== identityFromAuthInfo(request.auth)?.userId)
+      throw new JsonRpcHttpError(404, -32001, 'Session not found: start a new one with initialize.');
+    session.lastSeen = Date.now();
+    await session.transport.handleRequest(request, response, body);
+  }
+
+  private closeIdleSessions(): void {
+    const cutoff = Date.now() - this.config.sessionIdleMs;
+    for (const [id, session] of this.sessions) if (session.lastSeen < cutoff) void this.closeSession(id);
+  }
+
+  private async closeSession(id: string): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    await session.transport.close().catch((error: unknown) => this.logger.warn(`Closing session failed: ${String(error)}`));
+    await session.server.close().catch(() => undefined);
+  }
+}

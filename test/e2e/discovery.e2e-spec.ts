@@ -1,0 +1,156 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { ClerkStandIn } from '../support/clerk-stand-in.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('discovery documents', () => {
+  let clerk: ClerkStandIn;
+  let server: TestApp;
+
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+    server = await startTestApp(clerk, { RESOURCE_NAME: 'Acme tools', RESOURCE_DOCUMENTATION_URL: 'https://docs.example.com/mcp' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await clerk.close();
+  });
+  afterEach(() => clerk.setFault(null));
+
+  describe('protected-resource metadata (RFC 9728)', () => {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+      it(`serves every field at ${path} without a token`, async () => {
+        const response = await fetch(`${server.baseUrl}${path}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(await response.json()).toEqual({
+          resource: `${server.baseUrl}/mcp`,
+          authorization_servers: [clerk.issuer],
+          scopes_supported: ['profile', 'email'],
+          bearer_methods_supported: ['header'],
+          resource_name: 'Acme tools',
+          resource_documentation: 'https://docs.example.com/mcp',
+        });
+      });
+
+      it(`answers HEAD and CORS preflight at ${path}`, async () => {
+        const head = await fetch(`${server.baseUrl}${path}`, { method: 'HEAD' });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+        const preflight = await fetch(`${server.baseUrl}${path}`, {
+          method: 'OPTIONS',
+          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'mcp-protocol-version' },
+        });
+        expect(preflight.status).toBe(204);
+        expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+        expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('mcp-protocol-version');
+      });
+    }
+
+    it('does not invent metadata for a resource it does not serve', async () => {
+      const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/other`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    });
+  });
+
+  describe('authorization-server metadata proxied from Clerk', () => {
+    for (const kind of ['oauth-authorization-server', 'openid-configuration'] as const) {
+      it(`passes /.well-known/${kind} through unchanged and caches it`, async () => {
+        const upstream = (await (await fetch(`${clerk.url}/.well-known/${kind}`)).json()) as Record<string, unknown>;
+        expect((await fetch(`${server.baseUrl}/.well-known/${kind}`)).status).toBe(200);
+        clerk.resetHits();
+        for (let i = 0; i < 5; i++) {
+          const response = await fetch(`${server.baseUrl}/.well-known/${kind}`);
+          expect(response.status).toBe(200);
+          expect(await response.json()).toEqual(upstream);
+        }
+        expect(clerk.hits(kind === 'openid-configuration' ? 'oidcConfiguration' : 'asMetadata')).toBe(0);
+        expect(upstream.issuer).toBe(clerk.issuer);
+        const head = await fetch(`${server.baseUrl}/.well-known/${kind}`, { method: 'HEAD' });
+        expect(head.status).toBe(200);
+      });
+    }
+  });
+});
+
+describe('authorization-server metadata when Clerk misbehaves', () => {
+  let clerk: ClerkStandIn;
+
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+  });
+  afterAll(async () => clerk.close());
+  afterEach(() => {
+    clerk.setFault(null);
+    clerk.setMetadataOverrides({});
+  });
+
+  async function withApp(env: Record<string, string>, run: (server: TestApp) => Promise<void>): Promise<void> {
+    const server = await startTestApp(clerk, env);
+    try {
+      await run(server);
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('serves a stale copy while Clerk is down, after the cache time has passed', async () => {
+    await withApp({ AS_METADATA_CACHE_SECONDS: '1' }, async (server) => {
+      const fresh = await (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`)).json();
+      clerk.setFault('down', { scope: 'fapi' });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(fresh);
+    });
+  });
+
+  it('answers 502 JSON when nothing was ever fetched', async () => {
+    clerk.setFault('error500', { scope: 'fapi' });
+    await withApp({}, async (server) => {
+      const response = await fetch(`${server.baseUrl}/.well-known/openid-configuration`);
+      expect(response.status).toBe(502);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await response.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('bad_gateway');
+      expect(body.error_description).toContain('500');
+    });
+  });
+
+  it('gives up on a slow Clerk within the upstream timeout', async () => {
+    clerk.setFault('slow', { scope: 'fapi', delayMs: 5000 });
+    await withApp({ UPSTREAM_TIMEOUT_MS: '300' }, async (server) => {
+      const started = Date.now();
+      const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+      expect(response.status).toBe(502);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+  });
+
+  it('refuses a document that is not JSON', async () => {
+    clerk.setFault('nonJson', { scope: 'fapi' });
+    await withApp({}, async (server) => {
+      const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+      expect(response.status).toBe(502);
+      expect(((await response.json()) as { error_description: string }).error_description).toContain('not JSON');
+    });
+  });
+
+  it('refuses a document whose issuer is not the configured issuer', async () => {
+    clerk.setMetadataOverrides({ issuer: 'https://evil.example.com' });
+    await withApp({}, async (server) => {
+      const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+      expect(response.status).toBe(502);
+      expect(((await response.json()) as { error_description: string }).error_description).toContain('issuer');
+    });
+  });
+
+  it('refuses a document without S256 PKCE', async () => {
+    clerk.setMetadataOverrides({}, { remove: ['code_challenge_methods_supported'] });
+    await withApp({}, async (server) => {
+      const response = await fetch(`${server.baseUrl}/.well-known/openid-configuration`);
+      expect(response.status).toBe(502);
+      expect(((await response.json()) as { error_description: string }).error_description).toContain('S256');
+    });
+  });
+});
