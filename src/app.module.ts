@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { AppConfig, loadAppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import type { RawEnvironment } from './config/environment.js';
+import { EmbeddedAuthModule } from './embedded-auth/embedded-auth.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
 import { McpModule } from './mcp/mcp.module.js';
@@ -25,9 +26,10 @@ export class AppModule {
         await ConfigModule.forRoot(config),
         ErrorsModule,
         WellKnownModule,
-        AuthModule,
+        AuthModule.forRoot(config.authProvider),
+        ...(config.authProvider === 'embedded' ? [EmbeddedAuthModule] : []),
         McpModule,
-        IdentityToolsModule,
+        IdentityToolsModule.forRoot(config.authProvider),
         RouterModule.register([{ path: config.mcpPath, module: McpModule }]),
       ],
     };

@@ -1,4 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { AppConfig } from './config/app-config.js';
+import { EmbeddedAuthorizationServer } from './embedded-auth/embedded-auth.module.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
 export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name'];
@@ -17,6 +20,17 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
     exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
     maxAge: 86400,
   });
+  mountEmbeddedAuthorizationServer(app);
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * oidc-provider reads its own request bodies, so its routes are mounted ahead of Nest's body
+ * parsers (which run from `init()`, after this).
+ */
+function mountEmbeddedAuthorizationServer(app: NestExpressApplication): void {
+  if (app.get(AppConfig).authProvider !== 'embedded') return;
+  const embedded = app.get(EmbeddedAuthorizationServer);
+  app.use((request: Request, response: Response, next: NextFunction) => (embedded.handles(request.path) ? embedded.handle(request, response) : next()));
 }

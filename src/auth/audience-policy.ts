@@ -16,7 +16,7 @@ export class AudiencePolicy {
 
   constructor(private readonly config: AppConfig) {
     // Authorization servers that run `resource` through a URL parser may add a trailing slash.
-    this.acceptedAudiences = new Set([config.resourceUrl, `${config.resourceUrl}/`]);
+    this.acceptedAudiences = new Set([config.resourceUrl, `${config.resourceUrl}/`, ...config.extraAudiences]);
   }
 
   check(identity: VerifiedIdentity): void {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BearerChallengeError } from '../errors/errors.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
-import { ClerkJwtVerifier } from './clerk-jwt-verifier.js';
+import { JwtAccessTokenVerifier } from './jwt-access-token-verifier.js';
 import { ClerkOpaqueTokenVerifier } from './clerk-opaque-token-verifier.js';
 import type { VerifiedIdentity } from './verified-identity.js';
 
@@ -11,7 +11,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 @Injectable()
 export class ClerkTokenVerifier implements AccessTokenVerifier {
   constructor(
-    private readonly jwt: ClerkJwtVerifier,
+    private readonly jwt: JwtAccessTokenVerifier,
     private readonly opaque: ClerkOpaqueTokenVerifier,
   ) {}
 

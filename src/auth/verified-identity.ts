@@ -2,6 +2,17 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 
 export type TokenKind = 'jwt' | 'opaque';
 
+/** Profile claims an authorization server may put in its access tokens (OpenID Connect names). */
+export interface ProfileClaims {
+  name?: string;
+  givenName?: string;
+  familyName?: string;
+  preferredUsername?: string;
+  picture?: string;
+  email?: string;
+  emailVerified?: boolean;
+}
+
 /** Who a verified access token speaks for. Never holds the token itself. */
 export interface VerifiedIdentity {
   userId: string;
@@ -11,6 +22,8 @@ export interface VerifiedIdentity {
   expiresAt: number | null;
   audience: readonly string[];
   tokenKind: TokenKind;
+  /** Present for JWT access tokens; empty when the issuer puts no profile claims in them. */
+  profile?: ProfileClaims;
 }
 
 /** The identity as the MCP SDK's `authInfo`, which the transport hands to every request handler. */

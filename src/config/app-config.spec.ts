@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(config.resourceMetadataUrl).toBe('http://localhost:3000/.well-known/oauth-protected-resource/mcp');
     expect(config.scopes).toEqual(['profile', 'email']);
     expect(config.issuer).toBe('https://clerk.example.com');
-    expect(config.clerk.apiUrl).toBe('https://api.clerk.com');
+    expect(config.clerk?.apiUrl).toBe('https://api.clerk.com');
     expect(config.audienceMode).toBe('when-present');
     expect(config.sessionMode).toBe('stateless');
   });
@@ -32,7 +32,7 @@ describe('configuration', () => {
   it('treats empty values, as .env.example leaves them, as unset', () => {
     const config = loadAppConfig({ ...clerkKeys, PORT: '', CLERK_API_URL: '', PUBLIC_BASE_URL: ' ' });
     expect(config.port).toBe(3000);
-    expect(config.clerk.apiUrl).toBe('https://api.clerk.com');
+    expect(config.clerk?.apiUrl).toBe('https://api.clerk.com');
     expect(config.publicBaseUrl).toBe('http://localhost:3000');
   });
 
@@ -54,8 +54,38 @@ describe('configuration', () => {
     );
   });
 
-  it('requires the Clerk keys and never echoes a secret', () => {
-    expect(problemsOf({}).join('\n')).toMatch(/CLERK_SECRET_KEY must be the Clerk secret key[\s\S]*CLERK_PUBLISHABLE_KEY must be/);
+  it('picks the authorization server from what is configured', () => {
+    expect(loadAppConfig(clerkKeys).authProvider).toBe('clerk');
+    expect(loadAppConfig({ OIDC_ISSUER_URL: 'https://tenant.auth0.com/' }).authProvider).toBe('oidc');
+    const embedded = loadAppConfig({});
+    expect(embedded.authProvider).toBe('embedded');
+    expect(embedded.issuer).toBe('http://localhost:3000');
+    expect(embedded.clerk).toBeUndefined();
+    const oidc = loadAppConfig({ AUTH_PROVIDER: 'oidc', OIDC_ISSUER_URL: 'https://tenant.auth0.com/', OIDC_ALGORITHMS: 'RS256,ES256' });
+    expect(oidc.issuer).toBe('https://tenant.auth0.com/');
+    expect(oidc.oidc.algorithms).toEqual(['RS256', 'ES256']);
+  });
+
+  it('reaches the embedded issuer over loopback, and any other issuer as published', () => {
+    expect(loadAppConfig({ HOST: '0.0.0.0', PORT: '4000', PUBLIC_BASE_URL: 'https://mcp.example.com' }).issuerFetchUrl('https://mcp.example.com/oauth/jwks')).toBe(
+      'http://127.0.0.1:4000/oauth/jwks',
+    );
+    expect(loadAppConfig(clerkKeys).issuerFetchUrl('https://clerk.example.com/.well-known/jwks.json')).toBe('https://clerk.example.com/.well-known/jwks.json');
+  });
+
+  it('says what each provider is missing', () => {
+    expect(problemsOf({ AUTH_PROVIDER: 'clerk' }).join('\n')).toMatch(/CLERK_SECRET_KEY must be the Clerk secret key[\s\S]*CLERK_PUBLISHABLE_KEY must be/);
+    expect(problemsOf({ AUTH_PROVIDER: 'oidc' })[0]).toMatch(/^OIDC_ISSUER_URL must be the issuer URL/);
+    expect(problemsOf({ OIDC_ISSUER_URL: 'https://x', OIDC_ALGORITHMS: 'RS256,none' })[0]).toMatch(/^OIDC_ALGORITHMS must be a comma-separated list/);
+  });
+
+  it('refuses the embedded development server in production unless explicitly allowed', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://mcp.example.com' });
+    expect(problems).toEqual([expect.stringMatching(/^AUTH_PROVIDER=embedded is a development sign-in .* refused when NODE_ENV=production/)]);
+    expect(loadAppConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://mcp.example.com', ALLOW_EMBEDDED_AUTH: 'true' }).authProvider).toBe('embedded');
+  });
+
+  it('never echoes a secret', () => {
     const problems = problemsOf({ CLERK_SECRET_KEY: 'hunter2', CLERK_PUBLISHABLE_KEY: clerkKeys.CLERK_PUBLISHABLE_KEY });
     expect(problems.join('\n')).not.toContain('hunter2');
   });

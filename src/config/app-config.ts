@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  type AuthProvider,
   validateEnvironment,
   type AudienceMode,
   type Environment,
@@ -18,6 +19,16 @@ export interface ClerkConfig {
   apiUrl: string;
 }
 
+export interface OidcConfig {
+  /** JWS algorithms accepted on access tokens. */
+  algorithms: string[];
+}
+
+export interface EmbeddedAuthConfig {
+  /** Where the development authorization server keeps its keys and registrations between restarts. */
+  stateFile: string;
+}
+
 /** Validated, typed configuration. Built once at boot from the environment; injected everywhere else. */
 export class AppConfig {
   readonly nodeEnv: NodeEnvironment;
@@ -34,10 +45,18 @@ export class AppConfig {
   readonly sessionIdleMs: number;
   readonly resourceName: string;
   readonly resourceDocumentationUrl: string;
-  readonly clerk: ClerkConfig;
-  /** The authorization server's issuer identifier, as tokens and its metadata must carry it. */
+  readonly authProvider: AuthProvider;
+  /** Set only when authProvider is clerk. */
+  readonly clerk?: ClerkConfig;
+  readonly oidc: OidcConfig;
+  readonly embedded: EmbeddedAuthConfig;
+  /** The authorization server's issuer identifier, exactly as tokens and its metadata carry it. */
   readonly issuer: string;
+  /** Where this process reaches itself, for the embedded issuer's own documents and keys. */
+  readonly internalBaseUrl: string;
   readonly audienceMode: AudienceMode;
+  /** Audience values accepted besides the resource URL. */
+  readonly extraAudiences: readonly string[];
   readonly clockSkewSeconds: number;
   readonly asMetadataCacheMs: number;
   readonly jwksCacheMs: number;
@@ -61,9 +80,15 @@ export class AppConfig {
     this.sessionIdleMs = env.MCP_SESSION_IDLE_SECONDS * 1000;
     this.resourceName = env.RESOURCE_NAME;
     this.resourceDocumentationUrl = env.RESOURCE_DOCUMENTATION_URL ?? `${this.publicBaseUrl}/`;
-    this.clerk = clerkConfig(env);
-    this.issuer = this.clerk.frontendApiUrl;
+    this.authProvider = env.AUTH_PROVIDER ?? (env.CLERK_SECRET_KEY || env.CLERK_PUBLISHABLE_KEY ? 'clerk' : env.OIDC_ISSUER_URL ? 'oidc' : 'embedded');
+    this.clerk = this.authProvider === 'clerk' ? clerkConfig(env) : undefined;
+    this.oidc = { algorithms: env.OIDC_ALGORITHMS.split(',') };
+    this.embedded = { stateFile: env.EMBEDDED_AUTH_STATE_FILE };
+    this.issuer = this.clerk?.frontendApiUrl ?? (this.authProvider === 'oidc' ? (env.OIDC_ISSUER_URL as string) : this.publicBaseUrl);
+    const loopbackHost = ['0.0.0.0', '::', ''].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+    this.internalBaseUrl = `http://${loopbackHost}:${env.PORT}`;
     this.audienceMode = env.AUTH_AUDIENCE_MODE;
+    this.extraAudiences = env.AUTH_EXTRA_AUDIENCES ? env.AUTH_EXTRA_AUDIENCES.split(',') : [];
     this.clockSkewSeconds = env.AUTH_CLOCK_SKEW_SECONDS;
     this.asMetadataCacheMs = env.AS_METADATA_CACHE_SECONDS * 1000;
     this.jwksCacheMs = env.JWKS_CACHE_SECONDS * 1000;
@@ -77,6 +102,15 @@ export class AppConfig {
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
+  }
+
+  /**
+   * The URL to fetch for one of the issuer's URLs. The embedded issuer is this process, so its
+   * documents are read over loopback rather than through whatever proxy serves the public URL.
+   */
+  issuerFetchUrl(url: string): string {
+    if (this.authProvider !== 'embedded' || !url.startsWith(`${this.publicBaseUrl}/`)) return url;
+    return `${this.internalBaseUrl}${url.slice(this.publicBaseUrl.length)}`;
   }
 }
 
@@ -92,7 +126,8 @@ export function frontendApiHostFromPublishableKey(publishableKey: string): strin
 function clerkConfig(env: Environment): ClerkConfig {
   const secretKey = env.CLERK_SECRET_KEY;
   const publishableKey = env.CLERK_PUBLISHABLE_KEY;
-  if (!secretKey || !publishableKey) throw new ConfigurationError(['CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must both be set']);
+  if (!secretKey || !publishableKey)
+    throw new ConfigurationError(['CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must both be set for AUTH_PROVIDER=clerk (the dashboard\'s API keys page shows both)']);
   let frontendApiUrl = env.CLERK_FRONTEND_API_URL;
   if (!frontendApiUrl) {
     const host = frontendApiHostFromPublishableKey(publishableKey);
@@ -113,9 +148,13 @@ function checkConsistency(config: AppConfig, env: Environment): void {
       problems.push('PUBLIC_BASE_URL must be set when NODE_ENV=production: the https origin clients use, e.g. https://mcp.example.com');
     else if (!config.publicBaseUrl.startsWith('https://'))
       problems.push('PUBLIC_BASE_URL must use https when NODE_ENV=production (OAuth resource identifiers are https URLs)');
-    if (!config.issuer.startsWith('https://'))
-      problems.push('CLERK_FRONTEND_API_URL must use https when NODE_ENV=production');
-    if (!config.clerk.apiUrl.startsWith('https://')) problems.push('CLERK_API_URL must use https when NODE_ENV=production');
+    if (config.authProvider === 'embedded' && env.ALLOW_EMBEDDED_AUTH !== 'true')
+      problems.push(
+        'AUTH_PROVIDER=embedded is a development sign-in where anyone can be anyone; it is refused when NODE_ENV=production. Set CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY (or AUTH_PROVIDER=oidc with OIDC_ISSUER_URL), or ALLOW_EMBEDDED_AUTH=true for a demo',
+      );
+    if (config.authProvider === 'clerk' && !config.issuer.startsWith('https://')) problems.push('CLERK_FRONTEND_API_URL must use https when NODE_ENV=production');
+    if (config.clerk && !config.clerk.apiUrl.startsWith('https://')) problems.push('CLERK_API_URL must use https when NODE_ENV=production');
+    if (config.authProvider === 'oidc' && !config.issuer.startsWith('https://')) problems.push('OIDC_ISSUER_URL must use https when NODE_ENV=production');
     if (config.audienceMode === 'off')
       problems.push('AUTH_AUDIENCE_MODE=off is refused when NODE_ENV=production: use when-present (accepts tokens without aud) or strict');
   }

@@ -15,6 +15,9 @@ import {
 export const AUDIENCE_MODES = ['strict', 'when-present', 'off'] as const;
 export type AudienceMode = (typeof AUDIENCE_MODES)[number];
 
+export const AUTH_PROVIDERS = ['clerk', 'oidc', 'embedded'] as const;
+export type AuthProvider = (typeof AUTH_PROVIDERS)[number];
+
 export const SESSION_MODES = ['stateless', 'stateful'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
 
@@ -82,13 +85,15 @@ export class Environment {
   @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
   RESOURCE_DOCUMENTATION_URL?: string;
 
-  @ValidateIf((env: Environment) => env.CLERK_SECRET_KEY !== undefined || env.CLERK_PUBLISHABLE_KEY === undefined)
- 
+  /** Default: clerk when Clerk keys are set, oidc when OIDC_ISSUER_URL is, embedded otherwise. */
+  @IsOptional() @IsIn(AUTH_PROVIDERS, { message: `must be one of ${AUTH_PROVIDERS.join(', ')}` })
+  AUTH_PROVIDER?: AuthProvider;
+
+  @ValidateIf((env: Environment) => env.CLERK_SECRET_KEY !== undefined || env.AUTH_PROVIDER === 'clerk')
   @Matches(/^sk_(test|live)_[A-Za-z0-9_-]+$/, { message: 'must be the Clerk secret key from the Clerk dashboard (API keys), starting with sk_test_ or sk_live_' })
   CLERK_SECRET_KEY?: string;
 
-  @ValidateIf((env: Environment) => env.CLERK_PUBLISHABLE_KEY !== undefined || env.CLERK_SECRET_KEY === undefined)
- 
+  @ValidateIf((env: Environment) => env.CLERK_PUBLISHABLE_KEY !== undefined || env.AUTH_PROVIDER === 'clerk')
   @Matches(/^pk_(test|live)_[A-Za-z0-9+/=_-]+$/, { message: 'must be the Clerk publishable key from the Clerk dashboard (API keys), starting with pk_test_ or pk_live_' })
   CLERK_PUBLISHABLE_KEY?: string;
 
@@ -100,8 +105,29 @@ export class Environment {
   @Matches(ORIGIN, { message: 'must be the Clerk Backend API origin, https://api.clerk.com unless Clerk told you otherwise' })
   CLERK_API_URL: string = 'https://api.clerk.com';
 
+  @ValidateIf((env: Environment) => env.OIDC_ISSUER_URL !== undefined || env.AUTH_PROVIDER === 'oidc')
+  @Matches(HTTP_URL, { message: 'must be the issuer URL of your authorization server, e.g. https://tenant.auth0.com/ or https://keycloak.example.com/realms/acme' })
+  OIDC_ISSUER_URL?: string;
+
+  @IsOptional()
+  @Matches(/^((RS|PS|ES)(256|384|512)|EdDSA)(,((RS|PS|ES)(256|384|512)|EdDSA))*$/, {
+    message: 'must be a comma-separated list of JWS algorithms such as RS256,ES256 (RS*, PS*, ES*, EdDSA; never none or HS*)',
+  })
+  OIDC_ALGORITHMS: string = 'RS256';
+
+  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
+  ALLOW_EMBEDDED_AUTH: string = 'false';
+
+  @IsOptional() @IsString()
+  EMBEDDED_AUTH_STATE_FILE: string = '.data/embedded-auth.json';
+
   @IsOptional() @IsIn(AUDIENCE_MODES, { message: `must be one of ${AUDIENCE_MODES.join(', ')}` })
   AUTH_AUDIENCE_MODE: AudienceMode = 'when-present';
+
+  /** Some authorization servers put their own identifier for the API in aud (Entra's App ID URI). */
+  @IsOptional()
+  @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of audience values, without spaces' })
+  AUTH_EXTRA_AUDIENCES?: string;
 
   @IntegerBetween(0, 600, 'seconds')
   AUTH_CLOCK_SKEW_SECONDS: number = 5;

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
 import { McpTool, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
 import { notFoundResult, structuredResult } from './tool-result.js';
+import { UserProfiles } from './user-profiles.js';
 
 @McpTool({
   name: 'get_email',
@@ -12,16 +12,11 @@ import { notFoundResult, structuredResult } from './tool-result.js';
   annotations: { readOnlyHint: true, openWorldHint: false },
 })
 export class GetEmailTool implements McpToolHandler {
-  constructor(private readonly clerk: ClerkBackendApi) {}
+  constructor(private readonly profiles: UserProfiles) {}
 
   async execute(_args: Record<string, unknown>, { identity }: ToolContext): Promise<CallToolResult> {
-    const user = await this.clerk.getUser(identity.userId);
+    const user = await this.profiles.find(identity);
     if (!user) return notFoundResult(identity.userId);
-    const primary = user.primaryEmailAddress;
-    return structuredResult({
-      userId: user.id,
-      email: primary?.emailAddress ?? null,
-      verified: primary?.verification?.status === 'verified',
-    });
+    return structuredResult({ userId: user.userId, email: user.email, verified: user.emailVerified });
   }
 }

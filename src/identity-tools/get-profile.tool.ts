@@ -1,25 +1,25 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
 import { McpTool, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
 import { notFoundResult, structuredResult } from './tool-result.js';
+import { UserProfiles } from './user-profiles.js';
 
 @McpTool({
   name: 'get_profile',
   title: 'Get my profile',
-  description: "Returns the signed-in user's name, username and profile image from Clerk.",
+  description: "Returns the signed-in user's name, username and profile image.",
   inputSchema: { type: 'object', properties: {}, additionalProperties: false },
   requiredScopes: ['profile'],
   annotations: { readOnlyHint: true, openWorldHint: false },
 })
 export class GetProfileTool implements McpToolHandler {
-  constructor(private readonly clerk: ClerkBackendApi) {}
+  constructor(private readonly profiles: UserProfiles) {}
 
   async execute(_args: Record<string, unknown>, { identity }: ToolContext): Promise<CallToolResult> {
-    const user = await this.clerk.getUser(identity.userId);
+    const user = await this.profiles.find(identity);
     if (!user) return notFoundResult(identity.userId);
     return structuredResult({
-      userId: user.id,
-      name: user.fullName,
+      userId: user.userId,
+      name: user.name,
       firstName: user.firstName,
       lastName: user.lastName,
       username: user.username,

@@ -6,5 +6,5 @@ export function structuredResult(data: Record<string, unknown>): CallToolResult 
 }
 
 export function notFoundResult(userId: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: `Clerk has no user ${userId}.` }] };
+  return { isError: true, content: [{ type: 'text', text: `The directory has no user ${userId}.` }] };
 }

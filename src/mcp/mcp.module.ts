@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AuthModule } from '../auth/auth.module.js';
 import { McpController } from './mcp.controller.js';
 import { McpServerFactory } from './mcp-server-factory.js';
 import { ScopeRequirements } from './scope-requirements.js';
@@ -11,7 +10,7 @@ export { McpTool, type McpToolHandler, type McpToolOptions, type ToolContext } f
 
 /** The MCP endpoint over Streamable HTTP and the tools discovered across the application. */
 @Module({
-  imports: [AuthModule, DiscoveryModule],
+  imports: [DiscoveryModule],
   controllers: [McpController],
   providers: [ToolRegistry, McpServerFactory, ScopeRequirements, StreamableHttpEndpoint],
 })

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { NotFoundError } from '../errors/errors.js';
-import { AuthorizationServerMetadata } from './authorization-server-metadata.js';
+import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
 import { ProtectedResourceMetadata, type ProtectedResourceMetadataDocument } from './protected-resource-metadata.js';
 
 /** Discovery documents. No token is needed here; GET also answers HEAD. */

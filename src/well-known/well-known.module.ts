@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AuthorizationServerMetadata } from './authorization-server-metadata.js';
+import { AuthorizationServerModule } from '../authorization-server/authorization-server.module.js';
 import { ProtectedResourceMetadata } from './protected-resource-metadata.js';
 import { WellKnownController } from './well-known.controller.js';
 
 /** RFC 9728 protected-resource metadata and the authorization server's discovery documents. */
 @Module({
+  imports: [AuthorizationServerModule],
   controllers: [WellKnownController],
-  providers: [ProtectedResourceMetadata, AuthorizationServerMetadata],
-  exports: [AuthorizationServerMetadata],
+  providers: [ProtectedResourceMetadata],
+  exports: [AuthorizationServerModule],
 })
 export class WellKnownModule {}

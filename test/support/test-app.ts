@@ -38,12 +38,19 @@ export function clerkEnvironment(clerk: ClerkStandIn): RawEnvironment {
   };
 }
 
-/** Starts the whole application through the Nest testing module, listening on loopback. */
-export async function startTestApp(clerk: ClerkStandIn, env: RawEnvironment = {}): Promise<TestApp> {
-  const port = await freePort();
+/**
+ * Starts the whole application through the Nest testing module, listening on loopback: against
+ * the Clerk stand-in when one is given, otherwise on whatever provider `env` selects.
+ */
+export async function startTestApp(clerk: ClerkStandIn | null, env: RawEnvironment = {}, port?: number): Promise<TestApp> {
+  port ??= await freePort();
   const baseUrl = `http://localhost:${port}`;
   const moduleRef = await Test.createTestingModule({
-    imports: [await AppModule.forRoot({ env: { NODE_ENV: 'test', PORT: String(port), PUBLIC_BASE_URL: baseUrl, ...clerkEnvironment(clerk), ...env } })],
+    imports: [
+      await AppModule.forRoot({
+        env: { NODE_ENV: 'test', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
+      }),
+    ],
   }).compile();
   const app = configureHttpApplication(moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] }));
   await app.listen(port, '127.0.0.1');

@@ -1,0 +1,113 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
+import type { AccessTokenVerifier } from './access-token-verifier.js';
+import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
+
+/** What makes a JWT access token acceptable from one authorization server. */
+export interface JwtVerificationProfile {
+  issuer: string;
+  algorithms: string[];
+  /** RFC 9068 `typ`; when set, any other type (a Clerk session token's `JWT`) is refused. */
+  requiredType?: 'at+jwt';
+  /** Where the issuer publishes its keys, and the URL to fetch them from. */
+  jwksUrl: () => Promise<{ published: string; fetchFrom: string }>;
+  clockSkewSeconds: number;
+  jwksCacheMs: number;
+  jwksRefreshCooldownMs: number;
+  upstreamTimeoutMs: number;
+}
+
+interface AccessTokenClaims extends JWTPayload {
+  client_id?: unknown;
+  azp?: unknown;
+  scope?: unknown;
+  scp?: unknown;
+}
+
+/** Maps jose's refusals to what the client is told; anything else means the key source failed. */
+function describeRejection(error: unknown): string | undefined {
+  if (error instanceof errors.JWTExpired) return 'The access token has expired.';
+  if (error instanceof errors.JWTClaimValidationFailed) return `The access token's ${error.claim} claim is not acceptable.`;
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'The access token is signed with an algorithm this server does not accept.';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is not valid.';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return 'The access token was signed by a key the authorization server does not publish.';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'The access token is malformed.';
+  return undefined;
+}
+
+export function scopesFromClaims(claims: { scope?: unknown; scp?: unknown }): string[] {
+  if (Array.isArray(claims.scp)) return claims.scp.filter((scope): scope is string => typeof scope === 'string');
+  if (typeof claims.scp === 'string') return claims.scp.split(' ').filter(Boolean);
+  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
+  return [];
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function profileFromClaims(payload: JWTPayload): ProfileClaims {
+  return {
+    name: text(payload.name),
+    givenName: text(payload.given_name),
+    familyName: text(payload.family_name),
+    preferredUsername: text(payload.preferred_username),
+    picture: text(payload.picture),
+    email: text(payload.email),
+    emailVerified: typeof payload.email_verified === 'boolean' ? payload.email_verified : undefined,
+  };
+}
+
+/**
+ * Verifies JWT access tokens locally against the issuer's published keys. jose caches the key set
+ * and refetches it on an unknown `kid` at most once per cooldown.
+ */
+export class JwtAccessTokenVerifier implements AccessTokenVerifier {
+  private keySet?: { url: string; getKey: JWTVerifyGetKey };
+
+  constructor(private readonly profile: JwtVerificationProfile) {}
+
+  async verify(token: string): Promise<VerifiedIdentity> {
+    const getKey = await this.keys();
+    let payload: AccessTokenClaims;
+    try {
+      ({ payload } = await jwtVerify<AccessTokenClaims>(token, getKey, {
+        algorithms: this.profile.algorithms,
+        issuer: this.profile.issuer,
+        typ: this.profile.requiredType,
+        clockTolerance: this.profile.clockSkewSeconds,
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (error) {
+      const rejection = describeRejection(error);
+      if (rejection) throw BearerChallengeError.invalidToken(rejection);
+      throw new UpstreamUnavailableError('the signing keys', `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const clientId = text(payload.client_id) ?? text(payload.azp) ?? '';
+    return {
+      userId: payload.sub as string,
+      clientId,
+      scopes: scopesFromClaims(payload),
+      expiresAt: payload.exp as number,
+      audience: payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud],
+      tokenKind: 'jwt',
+      profile: profileFromClaims(payload),
+    };
+  }
+
+  private async keys(): Promise<JWTVerifyGetKey> {
+    const { published, fetchFrom } = await this.profile.jwksUrl().catch((error: unknown) => {
+      throw new UpstreamUnavailableError('the authorization server', `Its metadata, which names the signing keys, is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    if (this.keySet?.url !== published) {
+      this.keySet = {
+        url: published,
+        getKey: createRemoteJWKSet(new URL(fetchFrom), {
+          timeoutDuration: this.profile.upstreamTimeoutMs,
+          cooldownDuration: this.profile.jwksRefreshCooldownMs,
+          cacheMaxAge: this.profile.jwksCacheMs,
+        }),
+      };
+    }
+    return this.keySet.getKey;
+  }
+}

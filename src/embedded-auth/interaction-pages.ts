@@ -1,0 +1,46 @@
+const escapeHtml = (value: string): string =>
+  value.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] as string);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
+.banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6rem .8rem;border-radius:.4rem;font-size:.9rem}
+input,button{font:inherit;padding:.5rem .7rem;margin:.3rem 0}button{cursor:pointer}ul{padding-left:1.2rem}
+.secondary{background:none;border:1px solid #999}</style></head>
+<body><p class="banner">Development sign-in: anyone can sign in as any user name. Not for real users.</p>
+<h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+export function signInPage(action: string, clientName: string, suggestions: readonly string[]): string {
+  const choices = suggestions
+    .map((name) => `<button type="submit" name="username" value="${escapeHtml(name)}" class="secondary">${escapeHtml(name)}</button>`)
+    .join(' ');
+  return page(
+    'Sign in',
+    `<p><strong>${escapeHtml(clientName)}</strong> wants to use the MCP server as you.</p>
+<form method="post" action="${escapeHtml(action)}">
+<label>User name<br><input name="username" autocomplete="username" required pattern="[A-Za-z0-9][A-Za-z0-9._-]{0,39}" autofocus></label>
+<button type="submit">Sign in</button>
+<p>or pick one: ${choices}</p>
+</form>`,
+  );
+}
+
+export function consentPage(action: string, abortAction: string, details: { clientName: string; userName: string; scopes: string[]; resources: string[] }): string {
+  const scopes = details.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
+  const resources = details.resources.map((resource) => `<li><code>${escapeHtml(resource)}</code></li>`).join('');
+  return page(
+    'Allow access?',
+    `<p>Signed in as <strong>${escapeHtml(details.userName)}</strong>.</p>
+<p><strong>${escapeHtml(details.clientName)}</strong> asks for:</p><ul>${scopes || '<li>no scopes</li>'}</ul>
+${resources ? `<p>to call:</p><ul>${resources}</ul>` : ''}
+<form method="post" action="${escapeHtml(action)}"><button type="submit">Allow</button></form>
+<form method="post" action="${escapeHtml(abortAction)}"><button type="submit" class="secondary">Deny</button></form>`,
+  );
+}
+
+export function interactionErrorPage(message: string): string {
+  return page('Sign-in could not continue', `<p>${escapeHtml(message)}</p><p>Start again from your MCP client.</p>`);
+}

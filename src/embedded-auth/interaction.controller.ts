@@ -1,0 +1,107 @@
+import { Body, Controller, Get, Header, Logger, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { accountIdFor, findDevelopmentAccount, normalizeUserName } from './development-accounts.js';
+import { EmbeddedAuthorizationServer, INTERACTION_PATH } from './embedded-authorization-server.js';
+import { consentPage, interactionErrorPage, signInPage } from './interaction-pages.js';
+
+const SUGGESTED_USERS = ['alice', 'bob'];
+
+/** The embedded server's sign-in and consent pages, plain HTML forms a browser (or a test) follows. */
+@Controller(INTERACTION_PATH.slice(1))
+export class InteractionController {
+  private readonly logger = new Logger(InteractionController.name);
+
+  constructor(private readonly embedded: EmbeddedAuthorizationServer) {}
+
+  private get provider(): EmbeddedAuthorizationServer['provider'] {
+    return this.embedded.provider;
+  }
+
+  @Get(':uid')
+  @Header('Cache-Control', 'no-store')
+  async show(@Param('uid') uid: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.guarded(response, async () => {
+      const interaction = await this.provider.interactionDetails(request, response);
+      const client = await this.provider.Client.find(String(interaction.params.client_id));
+      const clientName = client?.clientName ?? String(interaction.params.client_id);
+      if (interaction.prompt.name === 'login') {
+        response.type('html').send(signInPage(`${INTERACTION_PATH}/${uid}/login`, clientName, SUGGESTED_USERS));
+        return;
+      }
+      const accountId = interaction.session?.accountId ?? '';
+      const resourceScopes = interaction.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
+      const oidcScopes = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      const scopes = [...new Set([...oidcScopes, ...Object.values(resourceScopes ?? {}).flat()])];
+      response.type('html').send(
+        consentPage(`${INTERACTION_PATH}/${uid}/confirm`, `${INTERACTION_PATH}/${uid}/abort`, {
+          clientName,
+          userName: accountId.replace(/^dev_/, ''),
+          scopes,
+          resources: Object.keys(resourceScopes ?? {}),
+        }),
+      );
+    });
+  }
+
+  @Post(':uid/login')
+  async login(@Param('uid') uid: string, @Body() body: { username?: unknown }, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.guarded(response, async () => {
+      const userName = typeof body?.username === 'string' ? normalizeUserName(body.username) : undefined;
+      const interaction = await this.provider.interactionDetails(request, response);
+      if (!userName || interaction.prompt.name !== 'login' || interaction.uid !== uid) {
+        response.status(400).type('html').send(interactionErrorPage('Type a user name of letters, digits, dots, dashes or underscores.'));
+        return;
+      }
+      await this.provider.interactionFinished(request, response, { login: { accountId: accountIdFor(userName) } }, { mergeWithLastSubmission: false });
+    });
+  }
+
+  @Post(':uid/confirm')
+  async confirm(@Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.guarded(response, async () => {
+      const interaction = await this.provider.interactionDetails(request, response);
+      const accountId = interaction.session?.accountId;
+      if (interaction.prompt.name !== 'consent' || !accountId || !findDevelopmentAccount(accountId)) {
+        response.status(400).type('html').send(interactionErrorPage('There is nothing to consent to here.'));
+        return;
+      }
+      const details = interaction.prompt.details;
+      const grant = interaction.grantId
+        ? await this.provider.Grant.find(interaction.grantId)
+        : new this.provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+      if (!grant) throw new Error('The grant being extended no longer exists.');
+      const missingOIDCScope = details.missingOIDCScope as string[] | undefined;
+      if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+      const missingOIDCClaims = details.missingOIDCClaims as string[] | undefined;
+      if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+      const missingResourceScopes = details.missingResourceScopes as Record<string, string[]> | undefined;
+      for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      const grantId = await grant.save();
+      await this.provider.interactionFinished(request, response, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    });
+  }
+
+  @Post(':uid/abort')
+  async abort(@Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.guarded(response, () =>
+      this.provider.interactionFinished(
+        request,
+        response,
+        { error: 'access_denied', error_description: 'The user denied the request.' },
+        { mergeWithLastSubmission: false },
+      ),
+    );
+  }
+
+  /** An expired or replayed interaction is a page for the person, not an error for the API filter. */
+  private async guarded(response: Response, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.logger.warn(`Sign-in step failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (response.headersSent) return;
+      const message = error instanceof Error && 'error_description' in error ? String(error.error_description) : 'This sign-in has expired or was already used.';
+      response.status(400).type('html').send(interactionErrorPage(message));
+    }
+  }
+}
