@@ -6,8 +6,14 @@ import { ConfigModule } from './config/config.module.js';
 import type { RawEnvironment } from './config/environment.js';
 import { EmbeddedAuthModule } from './embedded-auth/embedded-auth.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
+import { HealthModule } from './health/health.module.js';
 import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { McpModule } from './mcp/mcp.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { ShutdownModule } from './shutdown/shutdown.module.js';
+import { StatusToolsModule } from './status-tools/status-tools.module.js';
 import { WellKnownModule } from './well-known/well-known.module.js';
 
 export interface AppModuleOptions {
@@ -25,11 +31,17 @@ export class AppModule {
       imports: [
         await ConfigModule.forRoot(config),
         ErrorsModule,
+        LoggingModule,
+        MetricsModule,
+        ShutdownModule,
+        HealthModule,
+        RateLimitModule,
         WellKnownModule,
         AuthModule.forRoot(config.authProvider),
         ...(config.authProvider === 'embedded' ? [EmbeddedAuthModule] : []),
         McpModule,
         IdentityToolsModule.forRoot(config.authProvider),
+        StatusToolsModule,
         RouterModule.register([{ path: config.mcpPath, module: McpModule }]),
       ],
     };

@@ -1,7 +1,12 @@
+import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { AppConfig } from './config/app-config.js';
 import { EmbeddedAuthorizationServer } from './embedded-auth/embedded-auth.module.js';
+import { RequestLogger } from './logging/request-logger.js';
+import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
+import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
 export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name'];
@@ -12,17 +17,62 @@ export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', '
  * challenge and session headers are exposed so browser clients can read them.
  */
 export function configureHttpApplication(app: NestExpressApplication): NestExpressApplication {
+  const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  // X-Forwarded-* (client address, protocol) is believed only from these; nothing we advertise depends on it.
+  app.set('trust proxy', config.trustedProxies.length > 0 ? [...config.trustedProxies] : false);
+  configureServerTimeouts(app.getHttpServer() as Server, config);
+  // First, so that requests refused further on (CORS, body limit, rate limit) are drained, logged and counted too.
+  app.use(app.get(GracefulShutdown).middleware, app.get(RequestLogger).middleware, app.get(HttpRequestMetrics).middleware);
+  app.use(helmet(securityHeaders(config)));
   app.enableCors({
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
     allowedHeaders: MCP_REQUEST_HEADERS,
-    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
+    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Request-Id'],
     maxAge: 86400,
   });
   mountEmbeddedAuthorizationServer(app);
-  app.enableShutdownHooks();
+  // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
+  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.useBodyParser('urlencoded', { limit: config.bodyLimitBytes, extended: true });
   return app;
+}
+
+/**
+ * REQUEST_TIMEOUT_MS bounds how long a client may take to send its request (slow-loris), never
+ * how long an answer or an event stream may run. Keep-alive outlasts the idle timeout of the
+ * proxies in front (nginx and cloud load balancers use 60 s), so they never reuse a connection we
+ * have just closed.
+ */
+function configureServerTimeouts(server: Server, config: AppConfig): void {
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Node enforces both on a periodic sweep, 30 s apart by default. The interval is a createServer()
+  // option, which Nest does not pass through; Node reads the property when the server starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, Math.ceil(config.requestTimeoutMs / 4));
+}
+
+/**
+ * helmet's headers, minus what would get in the way: the resources are meant to be fetched
+ * cross-origin (CORS above decides who may read them), and the embedded sign-in pages are opened
+ * by clients in popups and redirect to the client's own origin after their forms are posted, so
+ * neither Cross-Origin-Opener-Policy nor a CSP form-action may apply. The CSP itself suits JSON
+ * and those pages (inline styles only, no scripts).
+ */
+function securityHeaders(config: AppConfig): Parameters<typeof helmet>[0] {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    frameguard: { action: 'deny' },
+    // Browsers ignore HSTS over plain http; sending it there would only mislead.
+    strictTransportSecurity: config.publicBaseUrl.startsWith('https://'),
+  };
 }
 
 /**

@@ -23,12 +23,12 @@ export class AudiencePolicy {
     const mode = this.config.audienceMode;
     if (mode === 'off') return;
     if (identity.audience.length === 0) {
-      if (mode === 'strict') throw BearerChallengeError.invalidToken(`The access token is not bound to ${this.config.resourceUrl} (no aud claim).`);
+      if (mode === 'strict') throw BearerChallengeError.invalidToken(`The access token is not bound to ${this.config.resourceUrl} (no aud claim).`, 'audience');
       this.countUnbound(identity);
       return;
     }
     if (!identity.audience.some((audience) => this.acceptedAudiences.has(audience)))
-      throw BearerChallengeError.invalidToken(`The access token was issued for another resource, not ${this.config.resourceUrl}.`);
+      throw BearerChallengeError.invalidToken(`The access token was issued for another resource, not ${this.config.resourceUrl}.`, 'audience');
   }
 
   private countUnbound(identity: VerifiedIdentity): void {

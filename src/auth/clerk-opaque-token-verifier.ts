@@ -39,7 +39,7 @@ export class ClerkOpaqueTokenVerifier {
     if (answer === null) throw BearerChallengeError.invalidToken('The access token is not known to the authorization server.');
     if (answer.revoked) throw BearerChallengeError.invalidToken('The access token has been revoked.');
     const expiresAtMs = typeof answer.expiration === 'number' ? answer.expiration : null;
-    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= Date.now())) throw BearerChallengeError.invalidToken('The access token has expired.');
+    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= Date.now())) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     const identity: VerifiedIdentity = {
       userId: answer.subject,
       clientId: answer.clientId,
@@ -54,7 +54,7 @@ export class ClerkOpaqueTokenVerifier {
   }
 
   private stillValid(identity: VerifiedIdentity): VerifiedIdentity {
-    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= Date.now()) throw BearerChallengeError.invalidToken('The access token has expired.');
+    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= Date.now()) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     return identity;
   }
 }

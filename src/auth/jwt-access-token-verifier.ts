@@ -79,7 +79,7 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
       }));
     } catch (error) {
       const rejection = describeRejection(error);
-      if (rejection) throw BearerChallengeError.invalidToken(rejection);
+      if (rejection) throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');
       throw new UpstreamUnavailableError('the signing keys', `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
     }
     const clientId = text(payload.client_id) ?? text(payload.azp) ?? '';

@@ -37,6 +37,18 @@ export function toAuthInfo(identity: VerifiedIdentity, token: string): AuthInfo 
   };
 }
 
+/** Why a mixed-mode request runs without an identity: it sent no token, or one that has expired. */
+export type AnonymousReason = 'no-token' | 'expired';
+
+/** The `authInfo` of a mixed-mode request that runs anonymously; it carries no token and no scopes. */
+export function anonymousAuthInfo(reason: AnonymousReason): AuthInfo {
+  return { token: '', clientId: '', scopes: [], extra: { anonymous: reason } };
+}
+
+export function anonymousReason(authInfo: AuthInfo | undefined): AnonymousReason {
+  return authInfo?.extra?.anonymous === 'expired' ? 'expired' : 'no-token';
+}
+
 /** Reads back the identity the guard attached; undefined for anything else. */
 export function identityFromAuthInfo(authInfo: AuthInfo | undefined): VerifiedIdentity | undefined {
   const identity = authInfo?.extra?.identity;

@@ -3,12 +3,14 @@ import {
   type AuthProvider,
   validateEnvironment,
   type AudienceMode,
+  type AuthMode,
   type Environment,
   type LogLevel,
   type NodeEnvironment,
   type RawEnvironment,
   type SessionMode,
 } from './environment.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 
 export interface ClerkConfig {
   secretKey: string;
@@ -43,6 +45,14 @@ export class AppConfig {
   readonly scopes: readonly string[];
   readonly sessionMode: SessionMode;
   readonly sessionIdleMs: number;
+  readonly authMode: AuthMode;
+  readonly hideUnauthorizedTools: boolean;
+  /** For each scope, the narrower scopes it implies (transitively closed). */
+  readonly scopeImplications: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Browser origins allowed on /mcp; '*' allows any. */
+  readonly allowedOrigins: readonly string[] | '*';
+  /** Host header values /mcp answers to; '*' allows any. */
+  readonly allowedHosts: readonly string[] | '*';
   readonly resourceName: string;
   readonly resourceDocumentationUrl: string;
   readonly authProvider: AuthProvider;
@@ -66,6 +76,20 @@ export class AppConfig {
   readonly upstreamTimeoutMs: number;
   readonly upstreamRetryAfterSeconds: number;
   readonly logLevel: LogLevel;
+  // --- Operations ---
+  readonly logFormat: Environment['LOG_FORMAT'];
+  /** Express `trust proxy` entries; X-Forwarded-* from anyone else is ignored. Never changes what we advertise. */
+  readonly trustedProxies: readonly string[];
+  /** How long in-flight requests may run after SIGTERM before their connections are cut. */
+  readonly shutdownGraceMs: number;
+  /** How long the upstream part of readiness is reused, so probes every few seconds stay cheap. */
+  readonly readinessCacheMs: number;
+  /** Requests per window on the MCP endpoint; 0 turns that limit off. */
+  readonly rateLimit: { windowMs: number; perAddress: number; perUser: number };
+  readonly bodyLimitBytes: number;
+  /** Time a client has to send a whole request; answers, streams included, are not bounded by it. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 
   constructor(env: Environment) {
     this.nodeEnv = env.NODE_ENV;
@@ -78,6 +102,19 @@ export class AppConfig {
     this.scopes = Object.freeze([...new Set(env.MCP_SCOPES.split(' '))]);
     this.sessionMode = env.MCP_SESSION_MODE;
     this.sessionIdleMs = env.MCP_SESSION_IDLE_SECONDS * 1000;
+    this.authMode = env.MCP_AUTH_MODE;
+    this.hideUnauthorizedTools = env.MCP_HIDE_UNAUTHORIZED_TOOLS === 'true';
+    this.scopeImplications = parseScopeImplications(env.MCP_SCOPE_IMPLICATIONS);
+    const publicHost = new URL(this.publicBaseUrl).host;
+    const development = env.NODE_ENV !== 'production';
+    this.allowedOrigins =
+      env.ALLOWED_ORIGINS === '*'
+        ? '*'
+        : env.ALLOWED_ORIGINS
+          ? env.ALLOWED_ORIGINS.toLowerCase().split(',')
+          : [this.publicBaseUrl, ...CHATGPT_ORIGINS, ...(development ? LOOPBACK_ORIGINS : [])];
+    this.allowedHosts =
+      env.ALLOWED_HOSTS === '*' ? '*' : [publicHost, ...(env.ALLOWED_HOSTS ? env.ALLOWED_HOSTS.toLowerCase().split(',') : []), ...(development ? LOOPBACK_HOSTS : [])];
     this.resourceName = env.RESOURCE_NAME;
     this.resourceDocumentationUrl = env.RESOURCE_DOCUMENTATION_URL ?? `${this.publicBaseUrl}/`;
     this.authProvider = env.AUTH_PROVIDER ?? (env.CLERK_SECRET_KEY || env.CLERK_PUBLISHABLE_KEY ? 'clerk' : env.OIDC_ISSUER_URL ? 'oidc' : 'embedded');
@@ -98,6 +135,15 @@ export class AppConfig {
     this.upstreamTimeoutMs = env.UPSTREAM_TIMEOUT_MS;
     this.upstreamRetryAfterSeconds = env.UPSTREAM_RETRY_AFTER_SECONDS;
     this.logLevel = env.LOG_LEVEL;
+    // --- Operations ---
+    this.logFormat = env.LOG_FORMAT;
+    this.trustedProxies = Object.freeze(parseTrustedProxies(env.TRUSTED_PROXIES));
+    this.shutdownGraceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
+    this.readinessCacheMs = env.READINESS_CACHE_SECONDS * 1000;
+    this.rateLimit = { windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000, perAddress: env.RATE_LIMIT_PER_IP, perUser: env.RATE_LIMIT_PER_USER };
+    this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
+    this.requestTimeoutMs = env.REQUEST_TIMEOUT_MS;
+    this.keepAliveTimeoutMs = env.KEEP_ALIVE_TIMEOUT_MS;
   }
 
   get isProduction(): boolean {
@@ -112,6 +158,33 @@ export class AppConfig {
     if (this.authProvider !== 'embedded' || !url.startsWith(`${this.publicBaseUrl}/`)) return url;
     return `${this.internalBaseUrl}${url.slice(this.publicBaseUrl.length)}`;
   }
+}
+
+/** Where ChatGPT's connectors and apps call from. */
+const CHATGPT_ORIGINS = ['https://chatgpt.com', 'https://chat.openai.com'];
+/** Development only: local browser tools such as the MCP Inspector, on any port. */
+const LOOPBACK_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'];
+const LOOPBACK_HOSTS = ['localhost:*', '127.0.0.1:*'];
+
+function parseScopeImplications(text: string | undefined): ReadonlyMap<string, ReadonlySet<string>> {
+  const direct = new Map<string, string[]>();
+  for (const entry of text ? text.split(';') : []) {
+    const [broad, narrow] = entry.split('=');
+    direct.set(broad, [...(direct.get(broad) ?? []), ...narrow.split(' ')]);
+  }
+  const closed = new Map<string, ReadonlySet<string>>();
+  for (const broad of direct.keys()) {
+    const implied = new Set<string>();
+    const pending = [...(direct.get(broad) ?? [])];
+    while (pending.length > 0) {
+      const scope = pending.pop() as string;
+      if (implied.has(scope) || scope === broad) continue;
+      implied.add(scope);
+      pending.push(...(direct.get(scope) ?? []));
+    }
+    closed.set(broad, implied);
+  }
+  return closed;
 }
 
 /** `pk_test_` / `pk_live_` + base64 of `<frontend api host>$` (Clerk's own encoding). */

@@ -11,6 +11,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { TrustedProxyList } from './trusted-proxies.js';
 
 export const AUDIENCE_MODES = ['strict', 'when-present', 'off'] as const;
 export type AudienceMode = (typeof AUDIENCE_MODES)[number];
@@ -20,6 +21,9 @@ export type AuthProvider = (typeof AUTH_PROVIDERS)[number];
 
 export const SESSION_MODES = ['stateless', 'stateful'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
+
+export const AUTH_MODES = ['required', 'mixed'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
@@ -77,6 +81,30 @@ export class Environment {
 
   @IntegerBetween(60, 86400, 'seconds')
   MCP_SESSION_IDLE_SECONDS: number = 1800;
+
+  /** required: every /mcp request needs a token. mixed: anonymous requests pass; protected tools challenge. */
+  @IsOptional() @IsIn(AUTH_MODES, { message: `must be one of ${AUTH_MODES.join(', ')}` })
+  MCP_AUTH_MODE: AuthMode = 'required';
+
+  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
+  MCP_HIDE_UNAUTHORIZED_TOOLS: string = 'false';
+
+  /** `broad=narrow other;...`: a token with the broad scope counts as holding the narrow ones. */
+  @IsOptional()
+  @Matches(/^[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+=[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+( [\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+)*(;[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+=[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+( [\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+)*)*$/, {
+    message: 'must look like "admin=profile email;files:write=files:read": a scope, "=", the scopes it implies, entries separated by ";"',
+  })
+  MCP_SCOPE_IMPLICATIONS?: string;
+
+  /** Origins allowed to call /mcp from a browser, comma-separated, or * for any. */
+  @IsOptional()
+  @Matches(/^(\*|https?:\/\/[^\s/?#,]+(,https?:\/\/[^\s/?#,]+)*)$/, { message: 'must be * or a comma-separated list of origins such as https://chatgpt.com,https://app.example.com' })
+  ALLOWED_ORIGINS?: string;
+
+  /** Host names (with optional port) /mcp answers to besides PUBLIC_BASE_URL's, comma-separated, or * for any. */
+  @IsOptional()
+  @Matches(/^(\*|[A-Za-z0-9.-]+(:\d+)?(,[A-Za-z0-9.-]+(:\d+)?)*)$/, { message: 'must be * or a comma-separated list of host names such as mcp.example.com,mcp.internal:8080' })
+  ALLOWED_HOSTS?: string;
 
   @IsOptional() @IsString()
   RESOURCE_NAME: string = 'nest-mcp-oauth';
@@ -155,6 +183,39 @@ export class Environment {
 
   @IsOptional() @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'log';
+
+  // --- Operations ---
+  /** auto: human-readable when NODE_ENV=development and stdout is a terminal, JSON lines otherwise. */
+  @IsOptional() @IsIn(['auto', 'json', 'pretty'], { message: 'must be one of auto, json, pretty' })
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
+  /** Proxies whose X-Forwarded-* headers are believed; none by default, so a client cannot claim another address. */
+  @IsOptional() @TrustedProxyList()
+  TRUSTED_PROXIES?: string;
+
+  @IntegerBetween(0, 3600, 'seconds')
+  SHUTDOWN_GRACE_SECONDS: number = 25;
+
+  @IntegerBetween(1, 60, 'seconds')
+  READINESS_CACHE_SECONDS: number = 5;
+
+  @IntegerBetween(1, 3600, 'seconds')
+  RATE_LIMIT_WINDOW_SECONDS: number = 60;
+
+  @IntegerBetween(0, 1_000_000)
+  RATE_LIMIT_PER_IP: number = 600;
+
+  @IntegerBetween(0, 1_000_000)
+  RATE_LIMIT_PER_USER: number = 120;
+
+  @IntegerBetween(1024, 104_857_600, 'bytes')
+  BODY_LIMIT_BYTES: number = 1_048_576;
+
+  @IntegerBetween(1000, 3_600_000, 'milliseconds')
+  REQUEST_TIMEOUT_MS: number = 30_000;
+
+  @IntegerBetween(1000, 600_000, 'milliseconds')
+  KEEP_ALIVE_TIMEOUT_MS: number = 65_000;
 }
 
 /** Thrown at boot when the environment is unusable; the message names each variable and what it must be. */

@@ -6,6 +6,9 @@ export abstract class AppError extends Error {
 /** The RFC 6750 error codes a bearer challenge carries; `undefined` when no credentials were sent (RFC 6750 §3.1). */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
+/** Why a token was refused, for logs and metrics; the client sees only the RFC 6750 code. */
+export type ChallengeReason = 'missing' | 'malformed' | 'invalid' | 'expired' | 'audience' | 'scope';
+
 /** A refusal that answers with `WWW-Authenticate: Bearer ...` pointing at our protected-resource metadata. */
 export class BearerChallengeError extends AppError {
   readonly status: number;
@@ -13,6 +16,7 @@ export class BearerChallengeError extends AppError {
   private constructor(
     readonly code: BearerErrorCode | undefined,
     message: string,
+    readonly reason: ChallengeReason,
     /** Scopes the client should ask for; the configured baseline when empty. */
     readonly scopes: readonly string[] = [],
   ) {
@@ -22,19 +26,19 @@ export class BearerChallengeError extends AppError {
   }
 
   static missingToken(): BearerChallengeError {
-    return new BearerChallengeError(undefined, 'A bearer access token is required.');
+    return new BearerChallengeError(undefined, 'A bearer access token is required.', 'missing');
   }
 
   static invalidRequest(description: string): BearerChallengeError {
-    return new BearerChallengeError('invalid_request', description);
+    return new BearerChallengeError('invalid_request', description, 'malformed');
   }
 
-  static invalidToken(description: string): BearerChallengeError {
-    return new BearerChallengeError('invalid_token', description);
+  static invalidToken(description: string, reason: 'invalid' | 'expired' | 'audience' = 'invalid'): BearerChallengeError {
+    return new BearerChallengeError('invalid_token', description, reason);
   }
 
   static insufficientScope(description: string, requiredScopes: readonly string[]): BearerChallengeError {
-    return new BearerChallengeError('insufficient_scope', description, requiredScopes);
+    return new BearerChallengeError('insufficient_scope', description, 'scope', requiredScopes);
   }
 }
 
@@ -77,4 +81,14 @@ export class JsonRpcHttpError extends AppError {
 /** A well-known or other route that does not exist, answered as JSON rather than HTML. */
 export class NotFoundError extends AppError {
   readonly status = 404;
+}
+
+/** Readiness failed; the answer is the health report itself, so the operator sees which check is down. */
+export class NotReadyError extends AppError {
+  readonly status = 503;
+
+  constructor(readonly report: object) {
+    super('The server is not ready to take traffic.');
+    this.name = 'NotReadyError';
+  }
 }

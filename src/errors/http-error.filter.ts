@@ -1,8 +1,10 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
 import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
 import { formatBearerChallenge } from './bearer-challenge.js';
-import { AppError, BearerChallengeError, JsonRpcHttpError, UpstreamUnavailableError } from './errors.js';
+import { AppError, BearerChallengeError, JsonRpcHttpError, NotReadyError, UpstreamUnavailableError } from './errors.js';
 
 interface ErrorAnswer {
   status: number;
@@ -15,7 +17,10 @@ interface ErrorAnswer {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -33,8 +38,13 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   private answer(exception: unknown, request: Request): ErrorAnswer {
-    if (exception instanceof BearerChallengeError) return this.challenge(exception);
+    if (exception instanceof BearerChallengeError) {
+      this.metrics.authOutcome(exception.reason);
+      return this.challenge(exception);
+    }
     if (exception instanceof UpstreamUnavailableError) {
+      // Before the guard attached an identity, an unreachable upstream means the token could not be checked.
+      if ((request as AuthenticatedRequest).auth === undefined) this.metrics.authOutcome('upstream_error');
       this.logger.warn(`${exception.upstream} unavailable: ${exception.message}`);
       return {
         status: exception.status,
@@ -48,6 +58,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         headers: exception.headers,
         body: { jsonrpc: '2.0', error: { code: exception.rpcCode, message: exception.message }, id: null },
       };
+    if (exception instanceof NotReadyError) return { status: exception.status, headers: {}, body: { ...exception.report } };
     if (exception instanceof AppError)
       return { status: exception.status, headers: {}, body: { error: errorCodeFor(exception.status), error_description: exception.message } };
     if (exception instanceof HttpException) return this.framework(exception, request);
@@ -74,7 +85,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   private framework(exception: HttpException, request: Request): ErrorAnswer {
     const status = exception.getStatus();
     const isMcp = request.path === this.config.mcpPath || request.path === `${this.config.mcpPath}/`;
-    const message = status === 404 ? `No route for ${request.method} ${request.path}` : exception.message;
+    const message =
+      status === 404
+        ? `No route for ${request.method} ${request.path}`
+        : status === 413
+          ? `The request body is larger than ${this.config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES).`
+          : exception.message;
     if (isMcp) {
       const rpcCode = status === 400 ? -32700 : -32600;
       return { status, headers: {}, body: { jsonrpc: '2.0', error: { code: rpcCode, message }, id: null } };

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpTool, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
+import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
 import { notFoundResult, structuredResult } from './tool-result.js';
 import { UserProfiles } from './user-profiles.js';
 
@@ -8,13 +8,14 @@ import { UserProfiles } from './user-profiles.js';
   title: 'Get my profile',
   description: "Returns the signed-in user's name, username and profile image.",
   inputSchema: { type: 'object', properties: {}, additionalProperties: false },
-  requiredScopes: ['profile'],
+  securitySchemes: [{ type: 'oauth2', scopes: ['profile'] }],
   annotations: { readOnlyHint: true, openWorldHint: false },
 })
 export class GetProfileTool implements McpToolHandler {
   constructor(private readonly profiles: UserProfiles) {}
 
-  async execute(_args: Record<string, unknown>, { identity }: ToolContext): Promise<CallToolResult> {
+  async execute(_args: Record<string, unknown>, context: ToolContext): Promise<CallToolResult> {
+    const identity = signedInIdentity(context);
     const user = await this.profiles.find(identity);
     if (!user) return notFoundResult(identity.userId);
     return structuredResult({

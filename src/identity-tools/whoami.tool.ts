@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpTool, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
+import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
 import { structuredResult } from './tool-result.js';
 
 @McpTool({
@@ -7,10 +7,12 @@ import { structuredResult } from './tool-result.js';
   title: 'Who am I',
   description: 'Returns the signed-in user id, the OAuth client id, the granted scopes and when the access token expires.',
   inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+  securitySchemes: [{ type: 'oauth2' }],
   annotations: { readOnlyHint: true, openWorldHint: false },
 })
 export class WhoamiTool implements McpToolHandler {
-  async execute(_args: Record<string, unknown>, { identity }: ToolContext): Promise<CallToolResult> {
+  async execute(_args: Record<string, unknown>, context: ToolContext): Promise<CallToolResult> {
+    const identity = signedInIdentity(context);
     return structuredResult({
       userId: identity.userId,
       clientId: identity.clientId,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { identityFromAuthInfo } from '../auth/verified-identity.js';
 import { ToolRegistry } from './tool-registry.js';
 
 const SERVER_INFO = { name: 'nest-mcp-oauth', version: '0.1.0' };
@@ -23,12 +22,10 @@ export class McpServerFactory {
       capabilities: { tools: { listChanged: false } },
       jsonSchemaValidator: this.sharedValidator,
     });
-    server.setRequestHandler(ListToolsRequestSchema, () => this.registry.list());
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
-      const identity = identityFromAuthInfo(extra.authInfo);
-      if (!identity) throw new McpError(ErrorCode.InvalidRequest, 'The request carries no verified identity.');
-      return this.registry.call(request.params.name, request.params.arguments, { identity, signal: extra.signal });
-    });
+    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => this.registry.list(extra.authInfo));
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      this.registry.call(request.params.name, request.params.arguments, extra.authInfo, extra.signal),
+    );
     return server;
   }
 }

@@ -12,20 +12,35 @@ export interface ToolInputSchema {
   [keyword: string]: unknown;
 }
 
+/**
+ * How a tool may be called, in the form ChatGPT reads (`securitySchemes`): anonymously, with an
+ * OAuth token carrying the listed scopes, or either.
+ */
+export type SecurityScheme = { type: 'noauth' } | { type: 'oauth2'; scopes?: string[] };
+
 export interface McpToolOptions {
   name: string;
   title?: string;
   description: string;
   inputSchema: ToolInputSchema;
-  /** Scopes the caller's token must carry; a call without them gets `403 insufficient_scope`. */
-  requiredScopes?: readonly string[];
+  /** Default: `[{ type: 'oauth2' }]`, a signed-in user with no particular scope. */
+  securitySchemes?: readonly SecurityScheme[];
   annotations?: ToolAnnotations;
 }
 
-/** What a tool knows about its call: who is calling, and a signal that fires if the client goes away. */
+/**
+ * What a tool knows about its call: who is calling, and a signal that fires if the client goes
+ * away. `identity` is always set for tools without a `noauth` scheme.
+ */
 export interface ToolContext {
-  identity: VerifiedIdentity;
+  identity: VerifiedIdentity | undefined;
   signal: AbortSignal;
+}
+
+/** The caller of a tool that requires sign-in; the registry never runs such a tool anonymously. */
+export function signedInIdentity(context: ToolContext): VerifiedIdentity {
+  if (!context.identity) throw new Error('This tool requires a signed-in user, and the registry let an anonymous call through.');
+  return context.identity;
 }
 
 /** The one method a tool class implements. Arguments arrive already validated against the input schema. */

@@ -1,12 +1,17 @@
 import { Body, Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { AddressRateLimitGuard, UserRateLimitGuard } from '../rate-limit/rate-limit.guards.js';
+import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { ScopeRequirements } from './scope-requirements.js';
 import { StreamableHttpEndpoint } from './streamable-http-endpoint.js';
 
-/** The MCP endpoint. Its path comes from MCP_PATH through the router; every method needs a token. */
+/**
+ * The MCP endpoint. Its path comes from MCP_PATH through the router. The client address is rate
+ * limited first, then origin and host are checked, then the token, then the user is rate limited.
+ */
 @Controller()
-@UseGuards(BearerAuthGuard)
+@UseGuards(AddressRateLimitGuard, DnsRebindingGuard, BearerAuthGuard, UserRateLimitGuard)
 export class McpController {
   constructor(
     private readonly endpoint: StreamableHttpEndpoint,
@@ -15,7 +20,7 @@ export class McpController {
 
   @Post()
   async post(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
-    this.scopes.assertGranted(body, request.auth?.scopes ?? []);
+    this.scopes.assertGranted(body, request.auth);
     await this.endpoint.post(request, response, body);
   }
 

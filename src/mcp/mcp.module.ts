@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { McpController } from './mcp.controller.js';
 import { McpServerFactory } from './mcp-server-factory.js';
+import { ScopePolicy } from './scope-policy.js';
 import { ScopeRequirements } from './scope-requirements.js';
 import { StreamableHttpEndpoint } from './streamable-http-endpoint.js';
 import { ToolRegistry } from './tool-registry.js';
 
-export { McpTool, type McpToolHandler, type McpToolOptions, type ToolContext } from './mcp-tool.js';
+export { McpTool, signedInIdentity, type McpToolHandler, type McpToolOptions, type SecurityScheme, type ToolContext } from './mcp-tool.js';
 
 /** The MCP endpoint over Streamable HTTP and the tools discovered across the application. */
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpController],
-  providers: [ToolRegistry, McpServerFactory, ScopeRequirements, StreamableHttpEndpoint],
+  providers: [DnsRebindingGuard, ToolRegistry, ScopePolicy, McpServerFactory, ScopeRequirements, StreamableHttpEndpoint],
 })
 export class McpModule {}

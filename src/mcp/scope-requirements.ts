@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { AppConfig } from '../config/app-config.js';
 import { BearerChallengeError } from '../errors/errors.js';
 import { ToolRegistry } from './tool-registry.js';
@@ -9,8 +10,9 @@ interface JsonRpcCall {
 }
 
 /**
- * Checks, before the transport runs, that the token carries every scope the requested tool
- * calls need, so a missing scope is an HTTP 403 challenge that clients answer with step-up.
+ * In `required` mode, checks before the transport runs that the token carries every scope the
+ * requested tool calls need, so a missing scope is an HTTP 403 challenge that clients answer
+ * with step-up. In `mixed` mode the tools answer with a challenge in their result instead.
  */
 @Injectable()
 export class ScopeRequirements {
@@ -19,18 +21,19 @@ export class ScopeRequirements {
     private readonly config: AppConfig,
   ) {}
 
-  assertGranted(body: unknown, grantedScopes: readonly string[]): void {
+  assertGranted(body: unknown, authInfo: AuthInfo | undefined): void {
+    if (this.config.authMode === 'mixed') return;
     const messages: unknown[] = Array.isArray(body) ? body : [body];
-    const required = new Set<string>();
+    const needed = new Set<string>();
+    const descriptions: string[] = [];
     for (const message of messages) {
       const call = message as JsonRpcCall | null;
       if (call?.method !== 'tools/call' || typeof call.params?.name !== 'string') continue;
-      for (const scope of this.registry.requiredScopes(call.params.name)) required.add(scope);
+      const access = this.registry.accessTo(call.params.name, authInfo);
+      if (!access || access.allowed) continue;
+      for (const scope of access.scopes) needed.add(scope);
+      descriptions.push(access.description);
     }
-    const missing = [...required].filter((scope) => !grantedScopes.includes(scope));
-    if (missing.length === 0) return;
-    // Ask for the baseline too, so a client that replaces its scopes rather than adding to them keeps the others.
-    const challengeScopes = [...new Set([...this.config.scopes, ...required])];
-    throw BearerChallengeError.insufficientScope(`This call needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`, challengeScopes);
+    if (descriptions.length > 0) throw BearerChallengeError.insufficientScope(descriptions.join(' '), [...needed]);
   }
 }

@@ -1,22 +1,37 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, McpError, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { JsonSchemaType, JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { JsonSchemaType, JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import { anonymousReason, identityFromAuthInfo } from '../auth/verified-identity.js';
+import { AppConfig } from '../config/app-config.js';
+import { formatBearerChallenge } from '../errors/bearer-challenge.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
-import { McpToolMetadata, type McpToolHandler, type McpToolOptions, type ToolContext } from './mcp-tool.js';
+import { Metrics, UNKNOWN_TOOL, type ToolOutcome } from '../metrics/metrics.js';
+import { McpToolMetadata, type McpToolHandler, type McpToolOptions, type SecurityScheme } from './mcp-tool.js';
+import { ScopePolicy } from './scope-policy.js';
+import type { ToolAccess } from './tool-access.js';
 
 interface RegisteredTool {
   options: McpToolOptions;
+  schemes: readonly SecurityScheme[];
+  allowsAnonymous: boolean;
+  /** Scopes the oauth2 scheme asks for; empty when signing in is enough. */
+  scopes: readonly string[];
   handler: McpToolHandler;
   validate: JsonSchemaValidator<Record<string, unknown>>;
+  descriptor: Tool;
 }
+
+const DEFAULT_SCHEMES: readonly SecurityScheme[] = [{ type: 'oauth2' }];
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 /**
  * Every tool in the application, discovered once at start with its argument validator compiled
- * once, so a request costs a map lookup and a validation call, not a schema compilation.
+ * and its descriptor built once, so a request costs a map lookup and a validation call. It also
+ * decides who may call what, the same way for tools/list, tools/call and the HTTP scope check.
  */
 @Injectable()
 export class ToolRegistry implements OnModuleInit {
@@ -24,7 +39,12 @@ export class ToolRegistry implements OnModuleInit {
   private readonly tools = new Map<string, RegisteredTool>();
   private listResult: ListToolsResult = { tools: [] };
 
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scopes: ScopePolicy,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   onModuleInit(): void {
     const validator = new AjvJsonSchemaValidator();
@@ -33,45 +53,99 @@ export class ToolRegistry implements OnModuleInit {
       const handler = wrapper.instance as McpToolHandler | undefined;
       if (!options || !handler || typeof handler.execute !== 'function') continue;
       if (this.tools.has(options.name)) throw new Error(`Two tools are named "${options.name}"; tool names must be unique.`);
+      const schemes = options.securitySchemes?.length ? options.securitySchemes : DEFAULT_SCHEMES;
+      const oauth2 = schemes.find((scheme) => scheme.type === 'oauth2');
       this.tools.set(options.name, {
         options,
+        schemes,
+        allowsAnonymous: schemes.some((scheme) => scheme.type === 'noauth'),
+        scopes: oauth2?.type === 'oauth2' ? (oauth2.scopes ?? []) : [],
         handler,
         validate: validator.getValidator<Record<string, unknown>>(options.inputSchema as JsonSchemaType),
+        descriptor: describe(options, schemes),
       });
     }
-    const tools: Tool[] = [...this.tools.values()].map(({ options }) => ({
-      name: options.name,
-      ...(options.title ? { title: options.title } : {}),
-      description: options.description,
-      inputSchema: options.inputSchema,
-      ...(options.annotations ? { annotations: options.annotations } : {}),
-    }));
-    this.listResult = Object.freeze({ tools });
-    this.logger.log(`Serving ${tools.length} tools: ${[...this.tools.keys()].join(', ')}`);
+    this.listResult = Object.freeze({ tools: [...this.tools.values()].map((tool) => tool.descriptor) });
+    this.logger.log(`Serving ${this.tools.size} tools: ${[...this.tools.keys()].join(', ')}`);
   }
 
-  list(): ListToolsResult {
-    return this.listResult;
+  /** Every tool with its security schemes, so clients can offer sign-in; or, if configured, only those the caller may call. */
+  list(authInfo: AuthInfo | undefined): ListToolsResult {
+    if (!this.config.hideUnauthorizedTools) return this.listResult;
+    return { tools: [...this.tools.values()].filter((tool) => this.access(tool, authInfo).allowed).map((tool) => tool.descriptor) };
   }
 
-  requiredScopes(toolName: string): readonly string[] {
-    return this.tools.get(toolName)?.options.requiredScopes ?? [];
+  /** For the HTTP layer: the access decision for a named tool, or undefined for an unknown one. */
+  accessTo(toolName: string, authInfo: AuthInfo | undefined): ToolAccess | undefined {
+    const tool = this.tools.get(toolName);
+    return tool ? this.access(tool, authInfo) : undefined;
   }
 
-  async call(name: string, args: Record<string, unknown> | undefined, context: ToolContext): Promise<CallToolResult> {
+  async call(name: string, args: Record<string, unknown> | undefined, authInfo: AuthInfo | undefined, signal: AbortSignal): Promise<CallToolResult> {
+    const started = process.hrtime.bigint();
+    const counted = (outcome: ToolOutcome, result: CallToolResult): CallToolResult => {
+      this.metrics.toolCall(name, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    };
     const tool = this.tools.get(name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const missing = (tool.options.requiredScopes ?? []).filter((scope) => !context.identity.scopes.includes(scope));
-    if (missing.length > 0) return errorResult(`This tool needs the scopes: ${missing.join(' ')}.`);
-    const input = args ?? {};
-    const validation = tool.validate(input);
-    if (!validation.valid) return errorResult(`Invalid arguments for ${name}: ${validation.errorMessage ?? 'they do not match the input schema'}`);
+    if (!tool) {
+      this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    }
+    const access = this.access(tool, authInfo);
+    if (!access.allowed) return counted('access_denied', this.challengeResult(access));
+    const validation = tool.validate(args ?? {});
+    if (!validation.valid)
+      return counted('invalid_arguments', errorResult(`Invalid arguments for ${name}: ${validation.errorMessage ?? 'they do not match the input schema'}`));
     try {
-      return await tool.handler.execute(validation.data, context);
+      const result = await tool.handler.execute(validation.data, { identity: access.identity, signal });
+      return counted(result.isError ? 'error' : 'success', result);
     } catch (error) {
-      if (error instanceof UpstreamUnavailableError) return errorResult(`${error.upstream} is unavailable right now; try again shortly.`);
+      if (error instanceof UpstreamUnavailableError) return counted('upstream_unavailable', errorResult(`${error.upstream} is unavailable right now; try again shortly.`));
       this.logger.error(`Tool ${name} failed`, error instanceof Error ? error.stack : String(error));
-      return errorResult(`The tool ${name} failed unexpectedly.`);
+      return counted('failed', errorResult(`The tool ${name} failed unexpectedly.`));
     }
   }
+
+  private access(tool: RegisteredTool, authInfo: AuthInfo | undefined): ToolAccess {
+    const identity = identityFromAuthInfo(authInfo);
+    if (tool.allowsAnonymous) return { allowed: true, identity };
+    const scopes = this.scopes.challengeScopes(tool.scopes);
+    if (!identity) {
+      return anonymousReason(authInfo) === 'expired'
+        ? { allowed: false, error: 'invalid_token', description: 'The access token has expired; sign in again.', scopes, signedIn: false }
+        : { allowed: false, error: 'insufficient_scope', description: `Sign in to use ${tool.options.name}.`, scopes, signedIn: false };
+    }
+    const missing = this.scopes.missing(tool.scopes, identity.scopes);
+    if (missing.length === 0) return { allowed: true, identity };
+    return { allowed: false, error: 'insufficient_scope', description: `${tool.options.name} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`, scopes, signedIn: true };
+  }
+
+  /** The tool-level challenge ChatGPT turns into its sign-in or step-up prompt (Apps SDK `mcp/www_authenticate`). */
+  private challengeResult(access: Extract<ToolAccess, { allowed: false }>): CallToolResult {
+    const challenge = formatBearerChallenge({
+      resourceMetadataUrl: this.config.resourceMetadataUrl,
+      scopes: access.scopes,
+      error: access.error,
+      errorDescription: access.description,
+    });
+    return { ...errorResult(access.description), _meta: { 'mcp/www_authenticate': [challenge] } };
+  }
+}
+
+/** A tool descriptor with the Apps SDK's `securitySchemes`, which the MCP schema does not name yet (SEP-1488). */
+type SecuredTool = Tool & { securitySchemes: SecurityScheme[] };
+
+function describe(options: McpToolOptions, schemes: readonly SecurityScheme[]): SecuredTool {
+  const securitySchemes = schemes.map((scheme) => ({ ...scheme }));
+  return {
+    name: options.name,
+    ...(options.title ? { title: options.title } : {}),
+    description: options.description,
+    inputSchema: options.inputSchema,
+    ...(options.annotations ? { annotations: options.annotations } : {}),
+    // ChatGPT reads the top-level field; `_meta` mirrors it for clients whose SDKs drop unknown fields.
+    securitySchemes,
+    _meta: { securitySchemes },
+  };
 }

@@ -49,7 +49,7 @@ describe('the bearer guard on /mcp', () => {
       const response = await post({ Authorization: `${scheme} ${token}` });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { result: { tools: { name: string }[] } };
-      expect(body.result.tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'whoami']);
+      expect(body.result.tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'server_status', 'whoami']);
     }
   });
 
@@ -106,7 +106,7 @@ describe('the bearer guard on /mcp', () => {
     const response = await post(bearer(token), callTool('get_email'));
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toBe(
-      `${challengeBase}, error="insufficient_scope", error_description="This call needs the scope email."`,
+      `${challengeBase}, error="insufficient_scope", error_description="get_email needs the scope email."`,
     );
     const allowed = await post(bearer(token), callTool('get_profile'));
     expect(allowed.status).toBe(200);
@@ -208,6 +208,34 @@ describe('signing keys', () => {
     await clerk.rotateKeys();
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await status(await clerk.mintJwt())).toBe(200);
+  });
+});
+
+describe('scope implications', () => {
+  let clerk: ClerkStandIn;
+  let server: TestApp;
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+    server = await startTestApp(clerk, { MCP_SCOPE_IMPLICATIONS: 'admin=profile email;superadmin=admin' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await clerk.close();
+  });
+
+  const statusWith = async (scopes: string[], tool: string): Promise<number> =>
+    (
+      await fetch(server.mcpUrl, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${await clerk.mintJwt({ scopes })}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: callTool(tool),
+      })
+    ).status;
+
+  it('treats a broader scope as holding the narrower ones it implies, transitively', async () => {
+    expect(await statusWith(['admin'], 'get_email')).toBe(200);
+    expect(await statusWith(['superadmin'], 'get_profile')).toBe(200);
+    expect(await statusWith(['other'], 'get_email')).toBe(403);
   });
 });
 

@@ -53,6 +53,61 @@ describe('discovery documents', () => {
     });
   });
 
+  describe('every variant real clients try', () => {
+    const variants = [
+      '/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource/mcp/',
+      '/mcp/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+      '/mcp/.well-known/oauth-authorization-server',
+      '/mcp/.well-known/openid-configuration',
+    ];
+    const requestHeaders = ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id', 'mcp-method', 'mcp-name'];
+
+    for (const path of variants) {
+      it(`answers GET, HEAD and a CORS preflight at ${path} with JSON, no token, no redirect`, async () => {
+        const get = await fetch(`${server.baseUrl}${path}`, { redirect: 'manual', headers: { Origin: 'https://chatgpt.com' } });
+        expect(get.status).toBe(200);
+        expect(get.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(get.headers.get('access-control-allow-origin')).toBe('*');
+        const document = (await get.json()) as { resource?: string; issuer?: string };
+        expect(document.resource ?? document.issuer).toBe(path.includes('protected-resource') ? server.mcpUrl : clerk.issuer);
+        const head = await fetch(`${server.baseUrl}${path}`, { method: 'HEAD', redirect: 'manual' });
+        expect(head.status).toBe(200);
+        const preflight = await fetch(`${server.baseUrl}${path}`, {
+          method: 'OPTIONS',
+          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': requestHeaders.join(',') },
+        });
+        expect(preflight.status).toBe(204);
+        const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(',');
+        for (const header of requestHeaders) expect(allowed).toContain(header);
+      });
+    }
+
+    it('answers the MCP endpoint preflight without a token and exposes the challenge and session headers', async () => {
+      for (const path of ['/mcp', '/mcp/']) {
+        const preflight = await fetch(`${server.baseUrl}${path}`, {
+          method: 'OPTIONS',
+          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': requestHeaders.join(',') },
+        });
+        expect(preflight.status).toBe(204);
+        const challenge = await fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { Origin: 'https://chatgpt.com', 'Content-Type': 'application/json' }, body: '{}' });
+        expect(challenge.status).toBe(401);
+        expect(challenge.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate,Mcp-Session-Id,Retry-After,X-Request-Id');
+      }
+    });
+
+    it('answers unknown well-known paths with JSON 404, never HTML', async () => {
+      for (const path of ['/.well-known/oauth-protected-resource/elsewhere', '/elsewhere/.well-known/oauth-protected-resource', '/.well-known/unknown']) {
+        const response = await fetch(`${server.baseUrl}${path}`, { redirect: 'manual' });
+        expect(response.status).toBe(404);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      }
+    });
+  });
+
   describe('authorization-server metadata proxied from Clerk', () => {
     for (const kind of ['oauth-authorization-server', 'openid-configuration'] as const) {
       it(`passes /.well-known/${kind} through unchanged and caches it`, async () => {

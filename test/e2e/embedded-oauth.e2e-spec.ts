@@ -71,7 +71,7 @@ describe('embedded authorization server: the official SDK client signs in end to
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { authProvider: oauthClient }));
     try {
-      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'whoami']);
+      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'server_status', 'whoami']);
       const whoami = structured(await client.callTool({ name: 'whoami', arguments: {} }));
       expect(whoami).toMatchObject({ userId: 'dev_alice', scopes: ['profile', 'email'], tokenKind: 'jwt' });
       expect(whoami.clientId).toBe(oauthClient.clientInformation()?.client_id);

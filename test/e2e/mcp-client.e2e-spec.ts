@@ -33,8 +33,9 @@ describe('the MCP SDK client against the server', () => {
       const client = await connect(server.mcpUrl, token);
       try {
         const { tools } = await client.listTools();
-        expect(tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'whoami']);
+        expect(tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'server_status', 'whoami']);
         for (const tool of tools) expect(tool.inputSchema.type).toBe('object');
+        expect(tools.find((tool) => tool.name === 'get_email')?._meta?.securitySchemes).toEqual([{ type: 'oauth2', scopes: ['email'] }]);
 
         const whoami = structured(await client.callTool({ name: 'whoami', arguments: {} }));
         expect(whoami).toMatchObject({ userId: clerk.defaultUser.id, clientId: 'client_chatgpt', scopes, tokenKind: kind });

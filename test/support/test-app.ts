@@ -45,10 +45,11 @@ export function clerkEnvironment(clerk: ClerkStandIn): RawEnvironment {
 export async function startTestApp(clerk: ClerkStandIn | null, env: RawEnvironment = {}, port?: number): Promise<TestApp> {
   port ??= await freePort();
   const baseUrl = `http://localhost:${port}`;
+  // LOG_LEVEL=fatal: a JSON line per request would drown the test output (test/e2e/server-process reads them).
   const moduleRef = await Test.createTestingModule({
     imports: [
       await AppModule.forRoot({
-        env: { NODE_ENV: 'test', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
+        env: { NODE_ENV: 'test', LOG_LEVEL: 'fatal', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
       }),
     ],
   }).compile();

@@ -1,0 +1,95 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
+import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
+import { GracefulShutdown } from '../shutdown/graceful-shutdown.js';
+
+/**
+ * What readiness checks. Configuration needs no check: an invalid one stops the process before it
+ * listens. The upstream checks are cached for READINESS_CACHE_SECONDS, so a probe every few
+ * seconds costs at most one call to the issuer per period.
+ */
+@Injectable()
+export class Readiness {
+  private readonly logger = new Logger(Readiness.name);
+  /** When the signing keys were last fetched; a failed fetch within JWKS_CACHE_SECONDS of it keeps us ready. */
+  private keysFetchedAt?: number;
+  /** The last failure, so a lasting outage is logged once rather than on every probe. */
+  private keysProblem?: string;
+
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly metadata: AuthorizationServerMetadata,
+    private readonly shutdown: GracefulShutdown,
+    private readonly metrics: Metrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
+    return [() => this.lifecycle(), () => this.authorizationServer(), () => this.signingKeys()];
+  }
+
+  private async lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
+    const indicator = this.indicators.check('lifecycle');
+    return this.shutdown.draining ? indicator.down('shutting down') : indicator.up();
+  }
+
+  /** The discovery document, which is itself cached and served stale while the issuer fails. */
+  private authorizationServer(): PromiseLike<HealthIndicatorResult<'authorization_server'>> {
+    return this.indicators
+      .check('authorization_server')
+      .attempt(async () => ({ issuer: (await this.metadata.get('oauth-authorization-server')).issuer }))
+      .withTimeout(this.config.upstreamTimeoutMs)
+      .cacheFor(this.config.readinessCacheMs);
+  }
+
+  private signingKeys(): PromiseLike<HealthIndicatorResult<'signing_keys'>> {
+    return this.indicators
+      .check('signing_keys')
+      .attempt(async ({ signal }) => {
+        try {
+          const keys = await this.fetchKeys(signal);
+          this.keysFetchedAt = Date.now();
+          return { keys };
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          // Verification keeps using keys this old, so readiness does too rather than failing every replica at once.
+          if (this.keysFetchedAt !== undefined && Date.now() - this.keysFetchedAt < this.config.jwksCacheMs) return { stale: true, reason };
+          throw error;
+        }
+      })
+      .withTimeout(this.config.upstreamTimeoutMs)
+      .cacheFor(this.config.readinessCacheMs);
+  }
+
+  private async fetchKeys(signal: AbortSignal): Promise<number> {
+    const url = this.config.issuerFetchUrl(await this.metadata.jwksUri());
+    const started = process.hrtime.bigint();
+    const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    let body: unknown;
+    try {
+      const response = await fetch(url, { headers: { Accept: 'application/json' }, redirect: 'error', signal });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`${url} answered HTTP ${response.status}`);
+      }
+      body = await response.json();
+    } catch (error) {
+      this.metrics.upstreamCall('jwks', signal.aborted ? 'timeout' : 'error', elapsed());
+      throw this.problem(signal.aborted ? `${url} did not answer within ${this.config.upstreamTimeoutMs} ms` : error instanceof Error ? error.message : String(error));
+    }
+    this.metrics.upstreamCall('jwks', 'success', elapsed());
+    const keys = typeof body === 'object' && body !== null && 'keys' in body && Array.isArray(body.keys) ? body.keys.length : 0;
+    if (keys === 0) throw this.problem(`${url} publishes no keys`);
+    if (this.keysProblem !== undefined) this.logger.log(`Signing keys fetchable again from ${url}`);
+    this.keysProblem = undefined;
+    return keys;
+  }
+
+  private problem(message: string): Error {
+    if (message !== this.keysProblem) this.logger.warn(`Signing keys not fetchable: ${message}`);
+    this.keysProblem = message;
+    return new Error(message);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Matches a value against an allow-list whose entries are exact (lower-case) or end in `:*`,
+ * meaning that host on any port. '*' allows everything.
+ */
+export function isAllowed(value: string, allowList: readonly string[] | '*'): boolean {
+  if (allowList === '*') return true;
+  const candidate = value.toLowerCase();
+  return allowList.some((entry) => {
+    if (!entry.endsWith(':*')) return entry === candidate;
+    const base = entry.slice(0, -2);
+    return candidate === base || (candidate.startsWith(`${base}:`) && /^\d+$/.test(candidate.slice(base.length + 1)));
+  });
+}

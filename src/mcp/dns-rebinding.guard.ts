@@ -1,0 +1,27 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { JsonRpcHttpError } from '../errors/errors.js';
+import { isAllowed } from './allow-list.js';
+
+/**
+ * DNS-rebinding protection the Streamable HTTP transport asks for: a browser `Origin` that is not
+ * allowed, or a `Host` that is not ours, gets 403. Requests without `Origin` (server-side clients)
+ * pass. `Host` is read as Express sees it, so behind an ingress that rewrites it, the forwarded
+ * host counts only when that proxy is trusted.
+ */
+@Injectable()
+export class DnsRebindingGuard implements CanActivate {
+  constructor(private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    const origin = request.header('origin');
+    if (origin !== undefined && !isAllowed(origin, this.config.allowedOrigins))
+      throw new JsonRpcHttpError(403, -32000, `Forbidden: the origin ${origin} may not call this server (see ALLOWED_ORIGINS).`);
+    const host = request.host;
+    if (!host || !isAllowed(host, this.config.allowedHosts))
+      throw new JsonRpcHttpError(403, -32000, `Forbidden: this server does not answer to the host ${host ?? '(none)'} (see PUBLIC_BASE_URL and ALLOWED_HOSTS).`);
+    return true;
+  }
+}

@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+
+/** Judges scopes the one way everywhere: a broader scope implies the narrower ones it is configured to. */
+@Injectable()
+export class ScopePolicy {
+  constructor(private readonly config: AppConfig) {}
+
+  missing(required: readonly string[], granted: readonly string[]): string[] {
+    const effective = new Set(granted);
+    for (const scope of granted) for (const implied of this.config.scopeImplications.get(scope) ?? []) effective.add(implied);
+    return required.filter((scope) => !effective.has(scope));
+  }
+
+  /** What to ask for in a challenge: the baseline plus the operation's own, so a client that replaces its scopes keeps the others. */
+  challengeScopes(required: readonly string[]): string[] {
+    return [...new Set([...this.config.scopes, ...required])];
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+/** Label for requests that matched no route (unknown paths, and bodies refused before routing). */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+const patterns = new WeakMap<Request, string>();
+
+/**
+ * The route pattern a request matched (`/mcp`, `/.well-known/oauth-protected-resource/*resourcePath`),
+ * never the raw URL: logs and metrics stay free of query strings and keep a bounded set of values.
+ */
+export function routePattern(request: Request): string {
+  return patterns.get(request) ?? UNMATCHED_ROUTE;
+}
+
+/**
+ * Notes the pattern of the route a request reached. A global guard, because guards are the first
+ * thing Nest runs for a matched route only, and they run before any refusal (401, 429, ...). Express's
+ * own `req.route` cannot tell: Nest mounts middleware as routes on every path, so a request that
+ * matched nothing still carries one.
+ */
+@Injectable()
+export class RoutePatternRecorder implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    const route: unknown = request.route;
+    if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string') patterns.set(request, `${request.baseUrl}${route.path}`);
+    return true;
+  }
+}

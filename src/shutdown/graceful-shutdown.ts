@@ -1,0 +1,67 @@
+import { once } from 'node:events';
+import type { Server, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger, type INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+
+/**
+ * Drains the server on SIGTERM: readiness fails at once, the listener closes so no new connection
+ * is accepted, requests already running finish (their connections close after the answer instead
+ * of being kept alive), and whatever still runs when the grace period ends is cut.
+ */
+@Injectable()
+export class GracefulShutdown {
+  private readonly logger = new Logger(GracefulShutdown.name);
+  private readonly inFlight = new Set<ServerResponse>();
+  private server?: Server;
+  private drainingSince?: number;
+
+  constructor(private readonly config: AppConfig) {}
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /** Mounted first, so every request is known to the drain. */
+  readonly middleware = (_request: Request, response: Response, next: NextFunction): void => {
+    if (this.draining) response.setHeader('Connection', 'close');
+    this.inFlight.add(response);
+    response.once('close', () => {
+      this.inFlight.delete(response);
+      // Node keeps a finished keep-alive connection open; during a drain nothing more should come in on it.
+      if (this.draining) this.server?.closeIdleConnections();
+    });
+    next();
+  };
+
+  /** Drains the HTTP server within the grace period, then runs Nest's shutdown hooks. */
+  async drainAndClose(app: INestApplication): Promise<void> {
+    await this.drain(app.getHttpServer() as Server);
+    await app.close();
+  }
+
+  async drain(server: Server): Promise<void> {
+    if (this.draining) return;
+    this.server = server;
+    this.drainingSince = Date.now();
+    this.logger.log(`Draining: ${this.inFlight.size} requests in flight, grace period ${this.config.shutdownGraceMs / 1000} s`);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const response of this.inFlight) {
+      if (!response.headersSent) response.setHeader('Connection', 'close');
+      // A GET event stream carries no request to finish: end it now so its client reconnects elsewhere.
+      else if (response.req.method === 'GET' && String(response.getHeader('content-type')).startsWith('text/event-stream')) response.destroy();
+    }
+    const grace = new AbortController();
+    const outcome = await Promise.race([closed.then(() => 'drained' as const), sleep(this.config.shutdownGraceMs, 'expired' as const, { signal: grace.signal })]);
+    grace.abort();
+    if (outcome === 'expired') {
+      this.logger.warn(`Grace period over: closing ${this.inFlight.size} requests still running`);
+      server.closeAllConnections();
+      await closed;
+    }
+    // The server reports closed before the cut responses have said so; their handlers (the request log among them) run first.
+    await Promise.all([...this.inFlight].map((response) => once(response, 'close')));
+    this.logger.log(`Drained in ${Date.now() - this.drainingSince} ms`);
+  }
+}
