@@ -4,6 +4,7 @@ import { AuthorizationServerModule } from '../authorization-server/authorization
 import { ClerkModule } from '../clerk/clerk.module.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AuthProvider } from '../config/environment.js';
+import { Metrics } from '../metrics/metrics.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
 import { AudiencePolicy } from './audience-policy.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
@@ -11,26 +12,29 @@ import { ClerkOpaqueTokenVerifier } from './clerk-opaque-token-verifier.js';
 import { ClerkTokenVerifier } from './clerk-token-verifier.js';
 import { JwtAccessTokenVerifier, type JwtVerificationProfile } from './jwt-access-token-verifier.js';
 
-const jwtTimings = (config: AppConfig): Pick<JwtVerificationProfile, 'clockSkewSeconds' | 'jwksCacheMs' | 'jwksRefreshCooldownMs' | 'upstreamTimeoutMs'> => ({
+type SharedSettings = 'clockSkewSeconds' | 'jwksCacheMs' | 'jwksRefreshCooldownMs' | 'upstreamTimeoutMs' | 'onKeySetFetch';
+
+const sharedSettings = (config: AppConfig, metrics: Metrics): Pick<JwtVerificationProfile, SharedSettings> => ({
   clockSkewSeconds: config.clockSkewSeconds,
   jwksCacheMs: config.jwksCacheMs,
   jwksRefreshCooldownMs: config.jwksRefreshCooldownMs,
   upstreamTimeoutMs: config.upstreamTimeoutMs,
+  onKeySetFetch: (outcome, seconds) => metrics.upstreamCall('jwks', outcome, seconds),
 });
 
 /** Clerk: OAuth JWTs against the Frontend API's keys, opaque `oat_` tokens through the Backend API. */
 const clerkVerifiers: Provider[] = [
   {
     provide: JwtAccessTokenVerifier,
-    inject: [AppConfig],
-    useFactory: (config: AppConfig): JwtAccessTokenVerifier => {
+    inject: [AppConfig, Metrics],
+    useFactory: (config: AppConfig, metrics: Metrics): JwtAccessTokenVerifier => {
       const jwks = `${config.issuer}/.well-known/jwks.json`;
       return new JwtAccessTokenVerifier({
         issuer: config.issuer,
         algorithms: ['RS256'],
         requiredType: 'at+jwt',
         jwksUrl: async () => ({ published: jwks, fetchFrom: jwks }),
-        ...jwtTimings(config),
+        ...sharedSettings(config, metrics),
       });
     },
   },
@@ -41,8 +45,8 @@ const clerkVerifiers: Provider[] = [
 /** Any standards issuer (and the embedded one): JWT access tokens against the metadata's jwks_uri. */
 const issuerVerifier: Provider = {
   provide: AccessTokenVerifier,
-  inject: [AppConfig, AuthorizationServerMetadata],
-  useFactory: (config: AppConfig, metadata: AuthorizationServerMetadata): AccessTokenVerifier =>
+  inject: [AppConfig, AuthorizationServerMetadata, Metrics],
+  useFactory: (config: AppConfig, metadata: AuthorizationServerMetadata, metrics: Metrics): AccessTokenVerifier =>
     new JwtAccessTokenVerifier({
       issuer: config.issuer,
       algorithms: config.authProvider === 'embedded' ? ['RS256'] : config.oidc.algorithms,
@@ -52,7 +56,7 @@ const issuerVerifier: Provider = {
         const published = await metadata.jwksUri();
         return { published, fetchFrom: config.issuerFetchUrl(published) };
       },
-      ...jwtTimings(config),
+      ...sharedSettings(config, metrics),
     }),
 };
 

@@ -2,11 +2,14 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config.js';
-import { BearerChallengeError } from '../errors/errors.js';
+import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
+import { Metrics, type VerifiedTokenKind } from '../metrics/metrics.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
 import { AudiencePolicy } from './audience-policy.js';
 import { extractBearerToken } from './bearer-token.js';
 import { anonymousAuthInfo, toAuthInfo, type VerifiedIdentity } from './verified-identity.js';
+
+const tokenKindOf = (token: string): VerifiedTokenKind => (token.startsWith('oat_') ? 'opaque' : token.split('.').length === 3 ? 'jwt' : 'unknown');
 
 /** A request after the guard: `auth` is where the SDK's transport looks for `authInfo`. */
 export interface AuthenticatedRequest extends Request {
@@ -26,6 +29,7 @@ export class BearerAuthGuard implements CanActivate {
     private readonly verifier: AccessTokenVerifier,
     private readonly audience: AudiencePolicy,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,20 +39,35 @@ export class BearerAuthGuard implements CanActivate {
     if (token === undefined) {
       if (!mixed) throw BearerChallengeError.missingToken();
       request.auth = anonymousAuthInfo('no-token');
+      this.metrics.authOutcome('anonymous');
       return true;
     }
-    let identity: VerifiedIdentity;
-    try {
-      identity = await this.verifier.verify(token);
-    } catch (error) {
-      if (mixed && error instanceof BearerChallengeError && error.reason === 'expired') {
-        request.auth = anonymousAuthInfo('expired');
-        return true;
-      }
+    const identity = await this.verify(token).catch((error: unknown) => {
+      if (mixed && error instanceof BearerChallengeError && error.reason === 'expired') return undefined;
       throw error;
+    });
+    if (!identity) {
+      request.auth = anonymousAuthInfo('expired');
+      this.metrics.authOutcome('anonymous');
+      return true;
     }
     this.audience.check(identity);
     request.auth = toAuthInfo(identity, token);
+    this.metrics.authOutcome('success');
     return true;
+  }
+
+  /** Verification timed for metrics; refusals themselves are counted where they become answers. */
+  private async verify(token: string): Promise<VerifiedIdentity> {
+    const started = performance.now();
+    try {
+      const identity = await this.verifier.verify(token);
+      this.metrics.observeVerification(identity.tokenKind, (performance.now() - started) / 1000, 'valid');
+      return identity;
+    } catch (error) {
+      const outcome = error instanceof UpstreamUnavailableError ? 'upstream_error' : 'invalid';
+      this.metrics.observeVerification(tokenKindOf(token), (performance.now() - started) / 1000, outcome);
+      throw error;
+    }
   }
 }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
 import { AppConfig } from '../config/app-config.js';
 import { BearerChallengeError } from '../errors/errors.js';
+import { Metrics } from '../metrics/metrics.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
 import type { VerifiedIdentity } from './verified-identity.js';
 
@@ -19,6 +20,7 @@ export class ClerkOpaqueTokenVerifier {
   constructor(
     private readonly clerk: ClerkBackendApi,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     this.cache = new BoundedTtlCache(config.opaqueTokenCacheSize);
   }
@@ -26,6 +28,7 @@ export class ClerkOpaqueTokenVerifier {
   async verify(token: string): Promise<VerifiedIdentity> {
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.cache.get(key);
+    this.metrics.cacheLookup('opaque_token', cached !== undefined);
     if (cached) return this.stillValid(cached);
     const pending = this.inFlight.get(key);
     if (pending) return pending;

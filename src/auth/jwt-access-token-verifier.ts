@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
 import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
@@ -15,6 +15,8 @@ export interface JwtVerificationProfile {
   jwksCacheMs: number;
   jwksRefreshCooldownMs: number;
   upstreamTimeoutMs: number;
+  /** Told of every key-set fetch, for metrics. */
+  onKeySetFetch: (outcome: 'success' | 'error' | 'timeout', seconds: number) => void;
 }
 
 interface AccessTokenClaims extends JWTPayload {
@@ -105,9 +107,22 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
           timeoutDuration: this.profile.upstreamTimeoutMs,
           cooldownDuration: this.profile.jwksRefreshCooldownMs,
           cacheMaxAge: this.profile.jwksCacheMs,
+          [customFetch]: (url, options) => this.timedFetch(url, options),
         }),
       };
     }
     return this.keySet.getKey;
+  }
+
+  private async timedFetch(url: string, options: RequestInit): Promise<Response> {
+    const started = performance.now();
+    try {
+      const response = await fetch(url, options);
+      this.profile.onKeySetFetch(response.ok ? 'success' : 'error', (performance.now() - started) / 1000);
+      return response;
+    } catch (error) {
+      this.profile.onKeySetFetch(options.signal?.aborted ? 'timeout' : 'error', (performance.now() - started) / 1000);
+      throw error;
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { UpstreamMetadataError } from '../errors/errors.js';
+import { Metrics } from '../metrics/metrics.js';
 
 export type MetadataKind = 'oauth-authorization-server' | 'openid-configuration';
 
@@ -55,7 +56,10 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
     'openid-configuration': { retryAt: 0 },
   };
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   onApplicationBootstrap(): void {
     // The embedded issuer is this very process, which is not listening yet.
@@ -67,8 +71,9 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   async get(kind: MetadataKind): Promise<MetadataDocument> {
     const state = this.states[kind];
     const now = Date.now();
-    if (state.entry && now - state.entry.fetchedAt < this.config.asMetadataCacheMs) return state.entry.document;
-    if (state.entry && now < state.retryAt) return state.entry.document;
+    const usable = state.entry && (now - state.entry.fetchedAt < this.config.asMetadataCacheMs || now < state.retryAt);
+    this.metrics.cacheLookup('authorization_server_metadata', Boolean(usable));
+    if (usable && state.entry) return state.entry.document;
     state.refreshing ??= this.refresh(kind, state).finally(() => (state.refreshing = undefined));
     return state.refreshing;
   }
@@ -115,6 +120,18 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   }
 
   private async fetchDocument(url: string, signal: AbortSignal): Promise<MetadataDocument> {
+    const started = performance.now();
+    try {
+      const document = await this.fetchAndCheck(url, signal);
+      this.metrics.upstreamCall('authorization_server_metadata', 'success', (performance.now() - started) / 1000);
+      return document;
+    } catch (error) {
+      this.metrics.upstreamCall('authorization_server_metadata', signal.aborted ? 'timeout' : 'error', (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  private async fetchAndCheck(url: string, signal: AbortSignal): Promise<MetadataDocument> {
     const response = await fetch(this.config.issuerFetchUrl(url), { headers: { Accept: 'application/json' }, redirect: 'error', signal }).catch(
       (error: unknown) => {
         if (signal.aborted) throw new Error(`no answer within ${this.config.upstreamTimeoutMs} ms`);

@@ -3,6 +3,7 @@ import { isClerkAPIResponseError } from '@clerk/backend/errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
+import { Metrics, type UpstreamOutcome } from '../metrics/metrics.js';
 import { CLERK_CLIENT } from './clerk-client.provider.js';
 
 const UPSTREAM = 'Clerk Backend API';
@@ -23,6 +24,7 @@ export class ClerkBackendApi {
   constructor(
     @Inject(CLERK_CLIENT) private readonly clerk: ClerkClient,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async verifyOpaqueToken(token: string): Promise<ClerkOpaqueTokenAnswer | null> {
@@ -38,10 +40,25 @@ export class ClerkBackendApi {
   }
 
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T | null> {
+    const started = performance.now();
+    let outcome: UpstreamOutcome = 'error';
+    try {
+      const answer = await this.callWithDeadline(operation, request);
+      outcome = 'success';
+      return answer;
+    } catch (error) {
+      if (error instanceof UpstreamUnavailableError && error.timedOut) outcome = 'timeout';
+      throw error;
+    } finally {
+      this.metrics.upstreamCall('clerk_backend_api', outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async callWithDeadline<T>(operation: string, request: () => Promise<T>): Promise<T | null> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new UpstreamUnavailableError(UPSTREAM, `Clerk did not answer within ${this.config.upstreamTimeoutMs} ms.`)),
+        () => reject(new UpstreamUnavailableError(UPSTREAM, `Clerk did not answer within ${this.config.upstreamTimeoutMs} ms.`, true)),
         this.config.upstreamTimeoutMs,
       );
     });

@@ -49,6 +49,7 @@ export class UpstreamUnavailableError extends AppError {
   constructor(
     readonly upstream: string,
     message: string,
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'UpstreamUnavailableError';

@@ -332,9 +332,10 @@ function invariantProblems(set: DeploySet): string[] {
       fail(`Ingress: path ${path.path} names a port the Service lacks`);
     }
   }
-  if (!rules.some((rule) => rule.http?.paths.some((path) => path.path === '/' && path.pathType === 'Prefix'))) {
-    fail(`Ingress: route the whole host (/ Prefix) so that ${config.MCP_PATH} and /.well-known both reach the server`);
-  }
+  const prefixes = rules.flatMap((rule) => rule.http?.paths ?? []).filter((path) => path.pathType === 'Prefix').map((path) => path.path);
+  for (const needed of [config.MCP_PATH, '/.well-known'])
+    if (!prefixes.includes(needed) && !prefixes.includes('/')) fail(`Ingress: ${needed} (Prefix) must reach the server`);
+  if (prefixes.includes('/')) fail('Ingress: do not route the whole host (/ Prefix): /metrics, /healthz and /readyz must stay inside the cluster');
   const maxReplicas = Math.max(spec.replicas ?? 1, hpa.spec?.maxReplicas ?? 1);
   if (config.MCP_SESSION_MODE === 'stateful' && maxReplicas > 1 && !annotations['nginx.ingress.kubernetes.io/affinity']) {
     fail('Ingress: MCP_SESSION_MODE=stateful with more than one replica needs session affinity');

@@ -46,6 +46,12 @@ describe('discovery documents', () => {
       });
     }
 
+    it('describes the service at /, the default resource_documentation', async () => {
+      const response = await fetch(`${server.baseUrl}/`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ mcp_endpoint: server.mcpUrl, authorization_server: clerk.issuer, scopes: ['profile', 'email'] });
+    });
+
     it('does not invent metadata for a resource it does not serve', async () => {
       const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/other`);
       expect(response.status).toBe(404);

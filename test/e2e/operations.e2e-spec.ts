@@ -237,6 +237,31 @@ describe('metrics', () => {
     expect(after).toMatch(/mcp_tool_call_duration_seconds_count\{tool="whoami"\} \d+/);
   });
 
+  it('counts verification latency, successes, Clerk calls and cache hits and misses', async () => {
+    const before = await scrape();
+    const delta = (after: string, series: string): number => value(after, series) - value(before, series);
+    const opaque = clerk.mintOpaqueToken({ scopes: ['profile', 'email'] });
+    await post(server, bearer(opaque));
+    await post(server, bearer(opaque));
+    await post(server, bearer(await clerk.mintJwt()));
+    await post(server, bearer(clerk.mintOpaqueToken({ scopes: ['profile'] })), callTool('get_profile'));
+    clerk.setFault('slow', { scope: 'bapi', delayMs: 3000 });
+    await post(server, bearer(clerk.mintOpaqueToken()));
+    clerk.setFault(null);
+    await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+    const after = await scrape();
+    expect(delta(after, 'mcp_auth_outcomes_total{outcome="success"}')).toBe(4);
+    expect(delta(after, 'mcp_token_verification_duration_seconds_count{token_kind="opaque",outcome="valid"}')).toBe(3);
+    expect(delta(after, 'mcp_token_verification_duration_seconds_count{token_kind="jwt",outcome="valid"}')).toBe(1);
+    expect(delta(after, 'mcp_token_verification_duration_seconds_count{token_kind="opaque",outcome="upstream_error"}')).toBe(1);
+    expect(delta(after, 'mcp_cache_lookups_total{cache="opaque_token",result="miss"}')).toBe(3);
+    expect(delta(after, 'mcp_cache_lookups_total{cache="opaque_token",result="hit"}')).toBe(1);
+    expect(delta(after, 'mcp_upstream_requests_total{upstream="clerk_backend_api",outcome="success"}')).toBe(3);
+    expect(delta(after, 'mcp_upstream_requests_total{upstream="clerk_backend_api",outcome="timeout"}')).toBe(1);
+    expect(delta(after, 'mcp_cache_lookups_total{cache="authorization_server_metadata",result="hit"}')).toBe(1);
+    expect(value(after, 'mcp_upstream_requests_total{upstream="authorization_server_metadata",outcome="success"}')).toBeGreaterThanOrEqual(2);
+  });
+
   it('counts the calls readiness makes to the issuer', async () => {
     const before = await scrape();
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
