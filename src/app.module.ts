@@ -4,7 +4,6 @@ import { AuthModule } from './auth/auth.module.js';
 import { AppConfig, loadAppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import type { RawEnvironment } from './config/environment.js';
-import { EmbeddedAuthModule } from './embedded-auth/embedded-auth.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
@@ -38,7 +37,8 @@ export class AppModule {
         RateLimitModule,
         WellKnownModule,
         AuthModule.forRoot(config.authProvider),
-        ...(config.authProvider === 'embedded' ? [EmbeddedAuthModule] : []),
+        // Loaded only when used: oidc-provider is large, and warns about Node 20 whenever it is loaded.
+        ...(config.authProvider === 'embedded' ? [(await import('./embedded-auth/embedded-auth.module.js')).EmbeddedAuthModule] : []),
         McpModule,
         IdentityToolsModule.forRoot(config.authProvider),
         StatusToolsModule,

@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { AppConfig } from './config/app-config.js';
-import { EmbeddedAuthorizationServer } from './embedded-auth/embedded-auth.module.js';
+import { EmbeddedIssuerRoutes } from './embedded-auth/embedded-issuer-routes.js';
 import { RequestLogger } from './logging/request-logger.js';
 import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
@@ -81,6 +81,6 @@ function securityHeaders(config: AppConfig): Parameters<typeof helmet>[0] {
  */
 function mountEmbeddedAuthorizationServer(app: NestExpressApplication): void {
   if (app.get(AppConfig).authProvider !== 'embedded') return;
-  const embedded = app.get(EmbeddedAuthorizationServer);
+  const embedded = app.get(EmbeddedIssuerRoutes);
   app.use((request: Request, response: Response, next: NextFunction) => (embedded.handles(request.path) ? embedded.handle(request, response) : next()));
 }

@@ -228,7 +228,8 @@ export class ConfigurationError extends Error {
 
 function describe(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => {
-    const messages = Object.values(error.constraints ?? {});
+    // Several constraints of one variable may share a message (a range's minimum and maximum).
+    const messages = [...new Set(Object.values(error.constraints ?? {}))];
     const shown = typeof error.value === 'string' && !/SECRET|KEY/.test(error.property) ? ` (got "${error.value}")` : '';
     return messages.map((message) => `${error.property} ${message}${shown}`);
   });

@@ -4,6 +4,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { AppConfig } from '../config/app-config.js';
 import { findDevelopmentAccount } from './development-accounts.js';
+import { EmbeddedIssuerRoutes } from './embedded-issuer-routes.js';
 import { EmbeddedStateFile } from './embedded-state-file.js';
 import { FileAdapter } from './file-adapter.js';
 
@@ -26,12 +27,13 @@ const CLAIMS_BY_SCOPE: Record<string, string[]> = {
  * Its issuer is PUBLIC_BASE_URL; the rest of the application treats it as any OIDC issuer.
  */
 @Injectable()
-export class EmbeddedAuthorizationServer implements OnApplicationBootstrap {
+export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements OnApplicationBootstrap {
   private readonly logger = new Logger(EmbeddedAuthorizationServer.name);
   readonly provider: Provider;
   private readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
 
   constructor(private readonly config: AppConfig) {
+    super();
     const state = new EmbeddedStateFile(resolve(config.embedded.stateFile));
     this.provider = new Provider(config.issuer, this.configuration(state));
     // Clients that ask for no scope (the MCP SDK when nothing is advertised) get the baseline instead of a refusal.
@@ -53,7 +55,6 @@ export class EmbeddedAuthorizationServer implements OnApplicationBootstrap {
     );
   }
 
-  /** True for the requests oidc-provider answers: its endpoints and the issuer's discovery documents. */
   handles(path: string): boolean {
     if (path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server') return true;
     return path.startsWith(`${EMBEDDED_ROUTE_PREFIX}/`) && !path.startsWith(`${INTERACTION_PATH}/`);
