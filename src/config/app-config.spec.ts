@@ -1,19 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { frontendApiHostFromPublishableKey, loadAppConfig } from './app-config.js';
-import { ConfigurationError } from './environment.js';
+import { configurationProblems } from '../../test/support/configuration-problems.js';
 
 const publishableKeyFor = (host: string): string => `pk_test_${Buffer.from(`${host}$`).toString('base64').replace(/=+$/, '')}`;
 const clerkKeys = { CLERK_SECRET_KEY: 'sk_test_abc', CLERK_PUBLISHABLE_KEY: publishableKeyFor('clerk.example.com') };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadAppConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const problemsOf = configurationProblems;
 
 describe('configuration', () => {
   it('applies the documented defaults', () => {

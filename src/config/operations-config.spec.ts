@@ -1,16 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadAppConfig } from './app-config.js';
-import { ConfigurationError } from './environment.js';
+import { configurationProblems } from '../../test/support/configuration-problems.js';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadAppConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const problemsOf = configurationProblems;
 
 describe('operations configuration', () => {
   it('applies the documented defaults', () => {

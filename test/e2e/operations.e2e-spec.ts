@@ -16,6 +16,17 @@ async function post(server: TestApp, headers: Record<string, string>, body = cal
 const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
 /** Runs `body` against an app started with `env`, and always closes it. */
+/** Stateful mode: initializes a session and returns its id. */
+async function openSession(server: TestApp, token: string): Promise<string> {
+  const initialize = await post(
+    server,
+    bearer(token),
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } }),
+  );
+  await initialize.text();
+  return initialize.headers.get('mcp-session-id') as string;
+}
+
 async function withApp(clerk: ClerkStandIn, env: Record<string, string>, body: (server: TestApp) => Promise<void>): Promise<void> {
   const server = await startTestApp(clerk, env);
   try {
@@ -144,13 +155,7 @@ describe('draining', () => {
   it('ends a GET event stream at once instead of waiting out the grace period', async () => {
     await withApp(clerk, { MCP_SESSION_MODE: 'stateful', SHUTDOWN_GRACE_SECONDS: '30' }, async (server) => {
       const token = await clerk.mintJwt();
-      const initialize = await post(
-        server,
-        bearer(token),
-        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } }),
-      );
-      const sessionId = initialize.headers.get('mcp-session-id') as string;
-      await initialize.text();
+      const sessionId = await openSession(server, token);
       const stream = await fetch(server.mcpUrl, { headers: { ...bearer(token), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-06-18' } });
       expect(stream.status).toBe(200);
       const streamEnded = stream.text().then(
@@ -375,13 +380,7 @@ describe('request limits and headers', () => {
   it('answers a client that does not send its whole request within REQUEST_TIMEOUT_MS with 408, and never cuts an event stream for it', async () => {
     await withApp(clerk, { MCP_SESSION_MODE: 'stateful', REQUEST_TIMEOUT_MS: '1000' }, async (server) => {
       const token = await clerk.mintJwt();
-      const initialize = await post(
-        server,
-        bearer(token),
-        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } }),
-      );
-      const sessionId = initialize.headers.get('mcp-session-id') as string;
-      await initialize.text();
+      const sessionId = await openSession(server, token);
       const controller = new AbortController();
       const stream = await fetch(server.mcpUrl, {
         headers: { ...bearer(token), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-06-18' },
