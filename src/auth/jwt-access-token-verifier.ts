@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
+import { BoundedTtlCache } from './bounded-ttl-cache.js';
 import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
 
 /** What makes a JWT access token acceptable from one authorization server. */
@@ -59,16 +61,34 @@ function profileFromClaims(payload: JWTPayload): ProfileClaims {
   };
 }
 
+/** A verified token is trusted again without a signature check for at most this long, and never past its expiry. */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Verifies JWT access tokens locally against the issuer's published keys. jose caches the key set
- * and refetches it on an unknown `kid` at most once per cooldown.
+ * and refetches it on an unknown `kid` at most once per cooldown. A client repeats its token on
+ * every call, so a verified one is remembered (under its hash, never the token) for a minute at
+ * most: the RSA check is the largest part of a request's cost.
  */
 export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   private keySet?: { url: string; getKey: JWTVerifyGetKey };
+  private readonly verified = new BoundedTtlCache<string, VerifiedIdentity>(VERIFIED_CACHE_SIZE);
 
   constructor(private readonly profile: JwtVerificationProfile) {}
 
   async verify(token: string): Promise<VerifiedIdentity> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const remembered = this.verified.get(key);
+    if (remembered) return remembered;
+    const identity = await this.verifySignatureAndClaims(token);
+    // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
+    const expiresAtMs = ((identity.expiresAt ?? 0) + this.profile.clockSkewSeconds) * 1000;
+    this.verified.set(key, identity, Math.min(expiresAtMs, Date.now() + VERIFIED_CACHE_MS));
+    return identity;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<VerifiedIdentity> {
     const getKey = await this.keys();
     let payload: AccessTokenClaims;
     try {

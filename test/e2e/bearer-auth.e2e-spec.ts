@@ -204,6 +204,27 @@ describe('signing keys', () => {
     expect(clerk.hits('fapiJwks')).toBeLessThanOrEqual(1);
   });
 
+  it('refuses a token once it expires, even right after it was accepted', async () => {
+    const shortLived = await startTestApp(clerk, { AUTH_CLOCK_SKEW_SECONDS: '0' });
+    try {
+      const token = await clerk.mintJwt({ expiresInSeconds: 2 });
+      const call = (): Promise<Response> =>
+        fetch(shortLived.mcpUrl, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          body: LIST_TOOLS,
+        });
+      expect((await call()).status).toBe(200);
+      expect((await call()).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const expired = await call();
+      expect(expired.status).toBe(401);
+      expect(expired.headers.get('www-authenticate')).toContain('The access token has expired.');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it('picks up a rotated key once the cooldown has passed', async () => {
     await clerk.rotateKeys();
     await new Promise((resolve) => setTimeout(resolve, 1100));
