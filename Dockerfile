@@ -49,7 +49,7 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1))"]
 
-# The app drains in-flight requests on SIGTERM (Nest shutdown hooks). Run node directly (exec
+# The app drains in-flight requests on SIGTERM (src/main.ts, SHUTDOWN_GRACE_SECONDS). Run node directly (exec
 # form, PID 1) so the signal reaches it; no npm wrapper, which would swallow it.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]
