@@ -3,13 +3,13 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
-import { Metrics, type VerifiedTokenKind } from '../metrics/metrics.js';
+import { Metrics } from '../metrics/metrics.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
 import { AudiencePolicy } from './audience-policy.js';
 import { extractBearerToken } from './bearer-token.js';
+import { tokenShapeOf } from './token-shape.js';
 import { anonymousAuthInfo, toAuthInfo, type VerifiedIdentity } from './verified-identity.js';
-
-const tokenKindOf = (token: string): VerifiedTokenKind => (token.startsWith('oat_') ? 'opaque' : token.split('.').length === 3 ? 'jwt' : 'unknown');
 
 /** A request after the guard: `auth` is where the SDK's transport looks for `authInfo`. */
 export interface AuthenticatedRequest extends Request {
@@ -59,14 +59,14 @@ export class BearerAuthGuard implements CanActivate {
 
   /** Verification timed for metrics; refusals themselves are counted where they become answers. */
   private async verify(token: string): Promise<VerifiedIdentity> {
-    const started = performance.now();
+    const elapsed = stopwatch();
     try {
       const identity = await this.verifier.verify(token);
-      this.metrics.observeVerification(identity.tokenKind, (performance.now() - started) / 1000, 'valid');
+      this.metrics.observeVerification(identity.tokenKind, elapsed(), 'valid');
       return identity;
     } catch (error) {
       const outcome = error instanceof UpstreamUnavailableError ? 'upstream_error' : 'invalid';
-      this.metrics.observeVerification(tokenKindOf(token), (performance.now() - started) / 1000, outcome);
+      this.metrics.observeVerification(tokenShapeOf(token), elapsed(), outcome);
       throw error;
     }
   }

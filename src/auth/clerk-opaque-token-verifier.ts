@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
 import { AppConfig } from '../config/app-config.js';
 import { BearerChallengeError } from '../errors/errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
+import { tokenCacheKey } from './token-shape.js';
 import type { VerifiedIdentity } from './verified-identity.js';
 
 /**
@@ -26,7 +26,7 @@ export class ClerkOpaqueTokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = tokenCacheKey(token);
     const cached = this.cache.get(key);
     this.metrics.cacheLookup('opaque_token', cached !== undefined);
     if (cached) return this.stillValid(cached);

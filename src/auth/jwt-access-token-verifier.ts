@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
+import { tokenCacheKey } from './token-shape.js';
 import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
 
 /** What makes a JWT access token acceptable from one authorization server. */
@@ -40,7 +41,7 @@ function describeRejection(error: unknown): string | undefined {
   return undefined;
 }
 
-export function scopesFromClaims(claims: { scope?: unknown; scp?: unknown }): string[] {
+function scopesFromClaims(claims: { scope?: unknown; scp?: unknown }): string[] {
   if (Array.isArray(claims.scp)) return claims.scp.filter((scope): scope is string => typeof scope === 'string');
   if (typeof claims.scp === 'string') return claims.scp.split(' ').filter(Boolean);
   if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
@@ -78,7 +79,7 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   constructor(private readonly profile: JwtVerificationProfile) {}
 
   async verify(token: string): Promise<VerifiedIdentity> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = tokenCacheKey(token);
     const remembered = this.verified.get(key);
     if (remembered) return remembered;
     const identity = await this.verifySignatureAndClaims(token);
@@ -135,13 +136,13 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   }
 
   private async timedFetch(url: string, options: RequestInit): Promise<Response> {
-    const started = performance.now();
+    const elapsed = stopwatch();
     try {
       const response = await fetch(url, options);
-      this.profile.onKeySetFetch(response.ok ? 'success' : 'error', (performance.now() - started) / 1000);
+      this.profile.onKeySetFetch(response.ok ? 'success' : 'error', elapsed());
       return response;
     } catch (error) {
-      this.profile.onKeySetFetch(options.signal?.aborted ? 'timeout' : 'error', (performance.now() - started) / 1000);
+      this.profile.onKeySetFetch(options.signal?.aborted ? 'timeout' : 'error', elapsed());
       throw error;
     }
   }

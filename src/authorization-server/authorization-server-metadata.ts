@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { AppConfig } from '../config/app-config.js';
 import { UpstreamMetadataError } from '../errors/errors.js';
 import { Metrics } from '../metrics/metrics.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 
 export type MetadataKind = 'oauth-authorization-server' | 'openid-configuration';
 
@@ -120,13 +121,13 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   }
 
   private async fetchDocument(url: string, signal: AbortSignal): Promise<MetadataDocument> {
-    const started = performance.now();
+    const elapsed = stopwatch();
     try {
       const document = await this.fetchAndCheck(url, signal);
-      this.metrics.upstreamCall('authorization_server_metadata', 'success', (performance.now() - started) / 1000);
+      this.metrics.upstreamCall('authorization_server_metadata', 'success', elapsed());
       return document;
     } catch (error) {
-      this.metrics.upstreamCall('authorization_server_metadata', signal.aborted ? 'timeout' : 'error', (performance.now() - started) / 1000);
+      this.metrics.upstreamCall('authorization_server_metadata', signal.aborted ? 'timeout' : 'error', elapsed());
       throw error;
     }
   }

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { Metrics, type UpstreamOutcome } from '../metrics/metrics.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 import { CLERK_CLIENT } from './clerk-client.provider.js';
 
 const UPSTREAM = 'Clerk Backend API';
@@ -40,7 +41,7 @@ export class ClerkBackendApi {
   }
 
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T | null> {
-    const started = performance.now();
+    const elapsed = stopwatch();
     let outcome: UpstreamOutcome = 'error';
     try {
       const answer = await this.callWithDeadline(operation, request);
@@ -50,7 +51,7 @@ export class ClerkBackendApi {
       if (error instanceof UpstreamUnavailableError && error.timedOut) outcome = 'timeout';
       throw error;
     } finally {
-      this.metrics.upstreamCall('clerk_backend_api', outcome, (performance.now() - started) / 1000);
+      this.metrics.upstreamCall('clerk_backend_api', outcome, elapsed());
     }
   }
 

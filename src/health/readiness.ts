@@ -3,6 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.js';
 
 /**
@@ -65,8 +66,7 @@ export class Readiness {
 
   private async fetchKeys(signal: AbortSignal): Promise<number> {
     const url = this.config.issuerFetchUrl(await this.metadata.jwksUri());
-    const started = process.hrtime.bigint();
-    const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    const elapsed = stopwatch();
     let body: unknown;
     try {
       const response = await fetch(url, { headers: { Accept: 'application/json' }, redirect: 'error', signal });

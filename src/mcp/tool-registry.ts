@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config.js';
 import { formatBearerChallenge } from '../errors/bearer-challenge.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { Metrics, UNKNOWN_TOOL, type ToolOutcome } from '../metrics/metrics.js';
+import { stopwatch } from '../metrics/stopwatch.js';
 import { McpToolMetadata, type McpToolHandler, type McpToolOptions, type SecurityScheme } from './mcp-tool.js';
 import { ScopePolicy } from './scope-policy.js';
 import type { ToolAccess } from './tool-access.js';
@@ -82,9 +83,9 @@ export class ToolRegistry implements OnModuleInit {
   }
 
   async call(name: string, args: Record<string, unknown> | undefined, authInfo: AuthInfo | undefined, signal: AbortSignal): Promise<CallToolResult> {
-    const started = process.hrtime.bigint();
+    const elapsed = stopwatch();
     const counted = (outcome: ToolOutcome, result: CallToolResult): CallToolResult => {
-      this.metrics.toolCall(name, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.toolCall(name, outcome, elapsed());
       return result;
     };
     const tool = this.tools.get(name);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Metrics } from './metrics.js';
 import { routePattern } from './route-pattern.js';
+import { stopwatch } from './stopwatch.js';
 
 /** Counts every answered request by route pattern and status, including those refused before routing. */
 @Injectable()
@@ -9,10 +10,9 @@ export class HttpRequestMetrics {
   constructor(private readonly metrics: Metrics) {}
 
   readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
+    const elapsed = stopwatch();
     response.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.httpRequest(request.method, routePattern(request), response.statusCode, seconds);
+      this.metrics.httpRequest(request.method, routePattern(request), response.statusCode, elapsed());
     });
     next();
   };

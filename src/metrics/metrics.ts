@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { TokenShape } from '../auth/token-shape.js';
 import type { ChallengeReason } from '../errors/errors.js';
 
 /**
@@ -8,7 +9,7 @@ import type { ChallengeReason } from '../errors/errors.js';
  */
 export type AuthOutcome = 'success' | 'anonymous' | ChallengeReason | 'upstream_error';
 export type VerificationOutcome = 'valid' | 'invalid' | 'upstream_error';
-export type VerifiedTokenKind = 'jwt' | 'opaque' | 'unknown';
+export type VerifiedTokenKind = TokenShape;
 /** Calls to the authorization server: its discovery documents, its key set, Clerk's Backend API. */
 export type Upstream = 'authorization_server_metadata' | 'jwks' | 'clerk_backend_api';
 export type UpstreamOutcome = 'success' | 'error' | 'timeout';

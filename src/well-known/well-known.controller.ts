@@ -1,11 +1,15 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
+import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
 import { AppConfig } from '../config/app-config.js';
 import { NotFoundError } from '../errors/errors.js';
-import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
 import { ProtectedResourceMetadata, type ProtectedResourceMetadataDocument } from './protected-resource-metadata.js';
 
-/** Discovery documents. No token is needed here; GET also answers HEAD. */
-@Controller('.well-known')
+/**
+ * Discovery documents, without a token; GET also answers HEAD. Each is served at its well-known
+ * root, and for the MCP path both where RFC 9728 puts it (`/.well-known/...<path>`) and at the
+ * "appended" location some clients try (`<path>/.well-known/...`).
+ */
+@Controller()
 export class WellKnownController {
   constructor(
     private readonly config: AppConfig,
@@ -13,30 +17,31 @@ export class WellKnownController {
     private readonly authorizationServer: AuthorizationServerMetadata,
   ) {}
 
-  @Get('oauth-protected-resource')
+  @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/*resourcePath', '*resourcePath/.well-known/oauth-protected-resource'])
   @Header('Cache-Control', 'public, max-age=3600')
-  rootProtectedResourceMetadata(): Readonly<ProtectedResourceMetadataDocument> {
+  protectedResourceMetadata(@Param('resourcePath') resourcePath?: string[] | string): Readonly<ProtectedResourceMetadataDocument> {
+    this.assertMcpPath(resourcePath);
     return this.protectedResource.document;
   }
 
-  /** RFC 9728 §3.1: the resource's path appended to the well-known path. */
-  @Get('oauth-protected-resource/*resourcePath')
-  @Header('Cache-Control', 'public, max-age=3600')
-  pathProtectedResourceMetadata(@Param('resourcePath') resourcePath: string[] | string): Readonly<ProtectedResourceMetadataDocument> {
-    const path = `/${Array.isArray(resourcePath) ? resourcePath.join('/') : resourcePath}`.replace(/\/$/, '');
-    if (path !== this.config.mcpPath) throw new NotFoundError(`No protected resource is served at ${path}.`);
-    return this.protectedResource.document;
-  }
-
-  @Get('oauth-authorization-server')
+  @Get(['.well-known/oauth-authorization-server', '*resourcePath/.well-known/oauth-authorization-server'])
   @Header('Cache-Control', 'public, max-age=300')
-  oauthAuthorizationServer(): Promise<Record<string, unknown>> {
+  oauthAuthorizationServer(@Param('resourcePath') resourcePath?: string[] | string): Promise<Record<string, unknown>> {
+    this.assertMcpPath(resourcePath);
     return this.authorizationServer.get('oauth-authorization-server');
   }
 
-  @Get('openid-configuration')
+  @Get(['.well-known/openid-configuration', '*resourcePath/.well-known/openid-configuration'])
   @Header('Cache-Control', 'public, max-age=300')
-  openidConfiguration(): Promise<Record<string, unknown>> {
+  openidConfiguration(@Param('resourcePath') resourcePath?: string[] | string): Promise<Record<string, unknown>> {
+    this.assertMcpPath(resourcePath);
     return this.authorizationServer.get('openid-configuration');
+  }
+
+  /** A resource path in the URL must be the MCP path (a trailing slash aside); none means the root form. */
+  private assertMcpPath(resourcePath: string[] | string | undefined): void {
+    if (resourcePath === undefined) return;
+    const path = `/${Array.isArray(resourcePath) ? resourcePath.join('/') : resourcePath}`.replace(/\/$/, '');
+    if (path !== this.config.mcpPath) throw new NotFoundError(`No protected resource is served at ${path}.`);
   }
 }
