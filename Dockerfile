@@ -6,8 +6,8 @@
 # Two stages: "build" installs every dependency and compiles TypeScript into dist/; "runtime"
 # installs production dependencies only, copies dist/ and runs as the unprivileged `node` user
 # (uid/gid 1000, shipped by the official Node images). Pin NODE_IMAGE to a digest
-# (node:20-bookworm-slim@sha256:...) in CI for reproducible builds.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# (node:24-bookworm-slim@sha256:...) in CI for reproducible builds.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -10,7 +10,6 @@ import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { StatusToolsModule } from './status-tools/status-tools.module.js';
 import { WellKnownModule } from './well-known/well-known.module.js';
@@ -34,7 +33,6 @@ export class AppModule {
         MetricsModule,
         ShutdownModule,
         HealthModule,
-        RateLimitModule,
         WellKnownModule,
         AuthModule.forRoot(config.authProvider),
         // Loaded only when used: oidc-provider is large, and warns about Node 20 whenever it is loaded.

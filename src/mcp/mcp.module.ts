@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { McpController } from './mcp.controller.js';
 import { McpServerFactory } from './mcp-server-factory.js';
@@ -12,7 +13,7 @@ export { McpTool, signedInIdentity, type McpToolHandler, type McpToolOptions, ty
 
 /** The MCP endpoint over Streamable HTTP and the tools discovered across the application. */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, RateLimitModule],
   controllers: [McpController],
   providers: [DnsRebindingGuard, ToolRegistry, ScopePolicy, McpServerFactory, ScopeRequirements, StreamableHttpEndpoint],
 })

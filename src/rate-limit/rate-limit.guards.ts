@@ -1,35 +1,58 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { identityFromAuthInfo } from '../auth/verified-identity.js';
+import { AppConfig } from '../config/app-config.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
-
-/** Names of the two throttlers configured in {@link RateLimitModule}. */
-export const ADDRESS_THROTTLER = 'address';
-export const USER_THROTTLER = 'user';
+import { FixedWindowLimiter } from './fixed-window-limiter.js';
 
 /**
- * A throttler guard that applies one of the configured throttlers and answers a refusal the way
- * the MCP endpoint answers everything: a JSON-RPC error, with `Retry-After`.
+ * Applies one limiter to the request's tracker, and answers a refusal the way the MCP endpoint
+ * answers everything: a JSON-RPC error, with `Retry-After`. A limit of 0 turns the guard off.
  */
-abstract class RateLimitGuard extends ThrottlerGuard {
-  protected abstract readonly throttlerName: string;
+abstract class RateLimitGuard implements CanActivate {
+  private readonly limiter: FixedWindowLimiter | undefined;
 
-  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    return request.throttler.name === this.throttlerName ? super.handleRequest(request) : Promise.resolve(true);
+  protected constructor(limit: number, windowMs: number) {
+    this.limiter = limit > 0 ? new FixedWindowLimiter(limit, windowMs) : undefined;
   }
 
-  protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    throw new JsonRpcHttpError(429, -32000, `Too many requests: retry after ${detail.timeToBlockExpire} s.`, { 'Retry-After': String(detail.timeToBlockExpire) });
+  /** Whom the request counts against; undefined means it is not limited by this guard. */
+  protected abstract trackerOf(request: AuthenticatedRequest): string | undefined;
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.limiter) return true;
+    const tracker = this.trackerOf(context.switchToHttp().getRequest<AuthenticatedRequest>());
+    if (tracker === undefined) return true;
+    const decision = this.limiter.hit(tracker);
+    if (decision.allowed) return true;
+    const seconds = decision.retryAfterSeconds;
+    throw new JsonRpcHttpError(429, -32000, `Too many requests: retry after ${seconds} s.`, { 'Retry-After': String(seconds) });
   }
 }
 
-/** Per client address (behind trusted proxies, the forwarded one); runs before the token is checked, so floods never reach the verifier. */
+/**
+ * Per client address as Express sees it (forwarded only by TRUSTED_PROXIES); runs before the token
+ * is checked, so floods never reach the verifier.
+ */
 @Injectable()
 export class AddressRateLimitGuard extends RateLimitGuard {
-  protected readonly throttlerName = ADDRESS_THROTTLER;
+  constructor(config: AppConfig) {
+    super(config.rateLimit.perAddress, config.rateLimit.windowMs);
+  }
+
+  protected trackerOf(request: AuthenticatedRequest): string | undefined {
+    return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  }
 }
 
-/** Per signed-in user, whichever address they call from; runs after the bearer guard. */
+/** Per signed-in user, whichever address they call from; runs after the bearer guard. Anonymous requests pass. */
 @Injectable()
 export class UserRateLimitGuard extends RateLimitGuard {
-  protected readonly throttlerName = USER_THROTTLER;
+  constructor(config: AppConfig) {
+    super(config.rateLimit.perUser, config.rateLimit.windowMs);
+  }
+
+  protected trackerOf(request: AuthenticatedRequest): string | undefined {
+    return identityFromAuthInfo(request.auth)?.userId;
+  }
 }
