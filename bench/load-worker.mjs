@@ -126,6 +126,15 @@ function poolFor(scenario, concurrency) {
   return pool.slice(0, concurrency);
 }
 
+/**
+ * The bytes of every request a run sends, in turn: one per entry of `scenario.rotate` (extra
+ * headers, such as 10,000 different tokens), or a single request when there is none.
+ */
+function requestsOf(scenario) {
+  const extras = scenario.rotate?.length ? scenario.rotate : [{}];
+  return extras.map((extra) => requestBytes({ ...scenario, headers: { ...scenario.headers, ...extra } }));
+}
+
 function requestBytes({ host, port, method, path, headers, body }) {
   const hasHost = Object.keys(headers).some((name) => name.toLowerCase() === 'host');
   const head = [`${method} ${path} HTTP/1.1`, ...Object.entries({ ...(hasHost ? {} : { Host: `${host}:${port}` }), Connection: 'keep-alive', ...headers }).map(([name, value]) => `${name}: ${value}`)].join('\r\n');
@@ -151,6 +160,15 @@ function check(kind, { status, headers, body, problem }) {
     case 'challenge':
       if (status !== 401) return `status ${status}`;
       return (headers['www-authenticate'] ?? '').startsWith('Bearer ') ? undefined : 'no Bearer challenge';
+    case 'forged':
+      if (status !== 401) return `status ${status}`;
+      return /error="invalid_token"/.test(headers['www-authenticate'] ?? '') ? undefined : 'no invalid_token challenge';
+    case 'refused':
+      return status === 401 ? undefined : `status ${status}`;
+    case 'document': {
+      if (status !== 200) return `status ${status}`;
+      return parse(body) === undefined ? 'not JSON' : undefined;
+    }
     case 'ok':
       return status === 200 ? undefined : `status ${status}`;
     default:
@@ -168,7 +186,7 @@ function parse(body) {
 
 async function run({ scenario, requests, concurrency, maxMs }) {
   const connections = poolFor(scenario, concurrency);
-  const bytes = requestBytes(scenario);
+  const variants = requestsOf(scenario);
   const latencies = new Float64Array(requests);
   const problems = new Map();
   let issued = 0;
@@ -186,7 +204,7 @@ async function run({ scenario, requests, concurrency, maxMs }) {
         return;
       }
       issued += 1;
-      const answer = await connection.send(bytes);
+      const answer = await connection.send(variants[issued % variants.length]);
       latencies[completed] = performance.now() - sent;
       completed += 1;
       const problem = check(scenario.check, answer);
