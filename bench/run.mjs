@@ -18,7 +18,7 @@
 //   BENCH_CONCURRENCY=32   BENCH_REQUESTS=5000   BENCH_WARMUP=500   BENCH_TOKENS=10000
 //   BENCH_SOAK_REQUESTS=100000 (memory soak of the product; 0 skips it)   BENCH_MAX_SECONDS=20
 //   BENCH_ONLY=<row keys, comma-separated>   BENCH_RESULTS=<path of the JSON report>
-//   BENCH_ENFORCE_TARGETS=1
+//   BENCH_ENFORCE_TARGETS=1   BENCH_PROFILE_DIR=<dir> (the product writes a .cpuprofile there on exit)
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -376,7 +376,11 @@ async function main() {
       TargetProcess.start('product', join(ROOT, 'dist/main.js'), {
         port: productPort,
         readyPath: '/readyz',
-        execArgv: ['--import', join(HERE, 'targets/product-stats.mjs')],
+        execArgv: [
+          '--import',
+          join(HERE, 'targets/product-stats.mjs'),
+          ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+        ],
         env: {
           NODE_ENV: 'development',
           HOST: '127.0.0.1',
