@@ -12,6 +12,22 @@ const UPSTREAM = 'Clerk Backend API';
 /** `@clerk/backend` does not export this resource's class by name. */
 export type ClerkOpaqueTokenAnswer = Awaited<ReturnType<ClerkClient['idPOAuthAccessToken']['verify']>>;
 
+const upstreamFailure = (message: string): UpstreamUnavailableError => new UpstreamUnavailableError(UPSTREAM, message);
+
+const unreadableAnswer = (operation: string): UpstreamUnavailableError =>
+  upstreamFailure(
+    `Clerk's answer while trying to ${operation} could not be read: ` +
+      'the body was cut short or was not the JSON Clerk sends.',
+  );
+
+/** What our verifier reads from Clerk's answer; anything else means the body was not Clerk's. */
+function isOpaqueTokenAnswer(answer: unknown): answer is ClerkOpaqueTokenAnswer {
+  if (typeof answer !== 'object' || answer === null) return false;
+  const { subject, clientId, scopes } = answer as Partial<Record<'subject' | 'clientId' | 'scopes', unknown>>;
+  const hasScopes = Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string');
+  return typeof subject === 'string' && subject !== '' && typeof clientId === 'string' && hasScopes;
+}
+
 /**
  * The Clerk Backend API calls we make, through `@clerk/backend`, with a deadline and one
  * classification of failures: "Clerk says no such thing" is `null`; anything that means Clerk
@@ -31,8 +47,7 @@ export class ClerkBackendApi {
   async verifyOpaqueToken(token: string): Promise<ClerkOpaqueTokenAnswer | null> {
     const verified = await this.call('verify an OAuth access token', () => this.clerk.idPOAuthAccessToken.verify(token));
     if (verified === null) return null;
-    if (typeof verified !== 'object' || typeof verified.subject !== 'string' || typeof verified.clientId !== 'string' || !Array.isArray(verified.scopes))
-      throw new UpstreamUnavailableError(UPSTREAM, 'Clerk answered the token verification with an unexpected body.');
+    if (!isOpaqueTokenAnswer(verified)) throw unreadableAnswer('verify an OAuth access token');
     return verified;
   }
 
@@ -73,7 +88,12 @@ export class ClerkBackendApi {
           this.logger.error(`Clerk refused our secret key while trying to ${operation}: check CLERK_SECRET_KEY and CLERK_API_URL.`);
           throw new UpstreamUnavailableError(UPSTREAM, 'The server could not authenticate to Clerk.');
         }
-        throw new UpstreamUnavailableError(UPSTREAM, `Clerk answered ${error.status} while trying to ${operation}.`);
+        // The SDK reports a failed connection without a status, and a body it could not read
+        // under the 2xx status it came with.
+        if (error.status === undefined)
+          throw upstreamFailure(`No answer came from Clerk while trying to ${operation}: the connection failed.`);
+        if (error.status < 300) throw unreadableAnswer(operation);
+        throw upstreamFailure(`Clerk answered HTTP ${error.status} while trying to ${operation}.`);
       }
       throw new UpstreamUnavailableError(UPSTREAM, `Clerk could not be reached to ${operation}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

@@ -26,7 +26,12 @@ export interface StandInUser {
 
 export type StandInRoute = 'verify' | 'bapiJwks' | 'users' | 'fapiJwks' | 'asMetadata' | 'oidcConfiguration' | 'register' | 'authorize' | 'token';
 
-export type StandInFault = 'down' | 'slow' | 'error500' | 'nonJson';
+/**
+ * `unexpectedJson`: 200 with `Content-Type: application/json` and a JSON body that is not what Clerk sends;
+ * `brokenJson`: the same content type over a body that is not JSON at all; `truncated`: the connection
+ * closes halfway through a 200 answer.
+ */
+export type StandInFault = 'down' | 'slow' | 'error500' | 'nonJson' | 'unexpectedJson' | 'brokenJson' | 'truncated';
 
 export interface JwtOptions {
   sub?: string;
@@ -47,6 +52,8 @@ export interface JwtOptions {
   kid?: string;
   /** Payload claims to leave out, e.g. ['exp'] or ['sub']. */
   omitClaims?: string[];
+  /** Payload claims to set after the defaults, with any JSON value (e.g. `{ sub: 42 }`, `{ iat: <a year ahead> }`). */
+  claims?: Record<string, unknown>;
 }
 
 export interface OpaqueTokenOptions {
@@ -243,6 +250,7 @@ export class ClerkStandIn {
     if (options.scopeClaim === 'scp') payload.scp = [...scopes];
     else payload.scope = scopes.join(' ');
     if (options.aud !== undefined) payload.aud = Array.isArray(options.aud) ? [...options.aud] : options.aud;
+    Object.assign(payload, options.claims);
     for (const claim of options.omitClaims ?? []) delete payload[claim];
 
     const alg = options.alg ?? 'RS256';
@@ -354,6 +362,17 @@ export class ClerkStandIn {
           return;
         case 'nonJson':
           this.send(res, 200, 'text/html', '<!doctype html><html><body><h1>Clerk stand-in</h1><p>This is not JSON.</p></body></html>');
+          return;
+        case 'unexpectedJson':
+          this.sendJson(res, 200, ['not', 'a', 'Clerk', 'object']);
+          return;
+        case 'brokenJson':
+          this.send(res, 200, 'application/json', '{"object": "clerk_idp_oauth_access_token", "subject": ');
+          return;
+        case 'truncated':
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '4096' });
+          res.write('{"object": "clerk_idp_oauth_access_token", ');
+          setImmediate(() => res.destroy());
           return;
         case 'slow': {
           const timer = setTimeout(() => {
