@@ -47,6 +47,8 @@ export class AppConfig {
   readonly sessionIdleMs: number;
   readonly authMode: AuthMode;
   readonly hideUnauthorizedTools: boolean;
+  /** The ttlMs that 2026-07-28 tools/list and server/discover results carry. */
+  readonly listTtlMs: number;
   /** For each scope, the narrower scopes it implies (transitively closed). */
   readonly scopeImplications: ReadonlyMap<string, ReadonlySet<string>>;
   /** Browser origins allowed on /mcp; '*' allows any. */
@@ -104,6 +106,7 @@ export class AppConfig {
     this.sessionIdleMs = env.MCP_SESSION_IDLE_SECONDS * 1000;
     this.authMode = env.MCP_AUTH_MODE;
     this.hideUnauthorizedTools = env.MCP_HIDE_UNAUTHORIZED_TOOLS === 'true';
+    this.listTtlMs = env.MCP_LIST_TTL_SECONDS * 1000;
     this.scopeImplications = parseScopeImplications(env.MCP_SCOPE_IMPLICATIONS);
     const publicHost = new URL(this.publicBaseUrl).host;
     const development = env.NODE_ENV !== 'production';

@@ -89,6 +89,10 @@ export class Environment {
   @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
   MCP_HIDE_UNAUTHORIZED_TOOLS: string = 'false';
 
+  /** How long 2026-07-28 clients may reuse a tools/list or server/discover result (ttlMs); 0: ask every time. */
+  @IntegerBetween(0, 86400, 'seconds')
+  MCP_LIST_TTL_SECONDS: number = 60;
+
   /** `broad=narrow other;...`: a token with the broad scope counts as holding the narrow ones. */
   @IsOptional()
   @Matches(/^[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+=[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+( [\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+)*(;[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+=[\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+( [\x21\x23-\x3A\x3C\x3E-\x5B\x5D-\x7E]+)*)*$/, {

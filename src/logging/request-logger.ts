@@ -9,6 +9,7 @@ import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
 import { identityFromAuthInfo } from '../auth/verified-identity.js';
 import { AppConfig } from '../config/app-config.js';
 import type { LogLevel } from '../config/environment.js';
+import { requestProtocolOf } from '../metrics/request-protocol.js';
 import { routePattern } from '../metrics/route-pattern.js';
 
 /** Nest's level names (LOG_LEVEL) in pino's terms. */
@@ -48,7 +49,8 @@ const asExpress = (request: IncomingMessage): Request => request as Request;
 /**
  * The application's one pino logger and the pino-http middleware that writes one line per request:
  * request id, route pattern, path (never the query string), status, duration, client address,
- * user id and client id. Headers, bodies and tokens are never part of it.
+ * user id and client id, and for MCP requests the protocol era and version. Headers, bodies and
+ * tokens are never part of it.
  */
 @Injectable()
 export class RequestLogger {
@@ -94,7 +96,9 @@ export class RequestLogger {
   }
 
   private requestFields(request: Request, response: ServerResponse, durationMs: number): Record<string, unknown> {
-    return { method: request.method, route: routePattern(request), path: request.path, status: response.statusCode, durationMs, clientIp: request.ip };
+    const fields = { method: request.method, route: routePattern(request), path: request.path, status: response.statusCode, durationMs, clientIp: request.ip };
+    const protocol = requestProtocolOf(request);
+    return protocol ? { ...fields, era: protocol.era, protocolVersion: protocol.protocolVersion } : fields;
   }
 
   private prettyStream(): DestinationStream {

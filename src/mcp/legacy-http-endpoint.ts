@@ -20,13 +20,14 @@ interface Session {
 const SESSION_HEADER = 'mcp-session-id';
 
 /**
- * Hosts the SDK's Streamable HTTP transport. Stateless (the default): one short-lived transport
- * per POST, JSON answers, nothing kept between requests, so any replica can serve any request.
- * Stateful: sessions with GET streams and DELETE, each bound to the user who opened it.
+ * Serves 2025 clients on SDK 1.x's Streamable HTTP transport. Stateless (the default): one
+ * short-lived transport per POST, JSON answers, nothing kept between requests, so any replica can
+ * serve any request. Stateful: sessions with GET streams and DELETE, each bound to the user who
+ * opened it.
  */
 @Injectable()
-export class StreamableHttpEndpoint implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(StreamableHttpEndpoint.name);
+export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(LegacyHttpEndpoint.name);
   private readonly sessions = new Map<string, Session>();
   private sweeper?: NodeJS.Timeout;
 
@@ -68,7 +69,7 @@ export class StreamableHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   private async serveOnce(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
-    const server = this.servers.create();
+    const server = this.servers.legacy();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     response.on('close', () => {
       void transport.close();
@@ -81,7 +82,7 @@ export class StreamableHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   private async openSession(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
     const userId = identityFromAuthInfo(request.auth)?.userId;
     if (!userId) throw new JsonRpcHttpError(401, -32000, 'No verified identity.');
-    const server = this.servers.create();
+    const server = this.servers.legacy();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

@@ -1,36 +1,57 @@
 import { Body, Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { JsonRpcHttpError } from '../errors/errors.js';
+import { recordRequestProtocol } from '../metrics/request-protocol.js';
 import { AddressRateLimitGuard, UserRateLimitGuard } from '../rate-limit/rate-limit.guards.js';
 import { DnsRebindingGuard } from './dns-rebinding.guard.js';
+import { LegacyHttpEndpoint } from './legacy-http-endpoint.js';
+import { ModernHttpEndpoint } from './modern-http-endpoint.js';
+import { classifyMcpRequest } from './protocol-eras.js';
 import { ScopeRequirements } from './scope-requirements.js';
-import { StreamableHttpEndpoint } from './streamable-http-endpoint.js';
 
 /**
- * The MCP endpoint. Its path comes from MCP_PATH through the router. The client address is rate
- * limited first, then origin and host are checked, then the token, then the user is rate limited.
+ * The MCP endpoint, for both protocol eras. Its path comes from MCP_PATH through the router. The
+ * client address is rate limited first, then origin and host are checked, then the token, then the
+ * user is rate limited: all before the era matters, so auth answers the same in both. Then the
+ * official SDK's classifier picks the era: 2026-07-28 requests go to SDK 2.x, 2025 ones to SDK 1.x.
  */
 @Controller()
 @UseGuards(AddressRateLimitGuard, DnsRebindingGuard, BearerAuthGuard, UserRateLimitGuard)
 export class McpController {
   constructor(
-    private readonly endpoint: StreamableHttpEndpoint,
+    private readonly legacy: LegacyHttpEndpoint,
+    private readonly modern: ModernHttpEndpoint,
     private readonly scopes: ScopeRequirements,
   ) {}
 
   @Post()
   async post(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
+    const classified = classifyMcpRequest(request, body);
+    recordRequestProtocol(request, classified);
     this.scopes.assertGranted(body, request.auth);
-    await this.endpoint.post(request, response, body);
+    if (classified.era === 'modern') await this.modern.post(request, response, body, classified.outcome);
+    else await this.legacy.post(request, response, body);
   }
 
   @Get()
   async get(@Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
-    await this.endpoint.getOrDelete(request, response);
+    await this.getOrDelete(request, response);
   }
 
   @Delete()
   async delete(@Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
-    await this.endpoint.getOrDelete(request, response);
+    await this.getOrDelete(request, response);
+  }
+
+  /** The modern era has no GET stream and no sessions to end, whatever the session mode. */
+  private async getOrDelete(request: AuthenticatedRequest, response: Response): Promise<void> {
+    const classified = classifyMcpRequest(request, undefined);
+    recordRequestProtocol(request, classified);
+    if (classified.era === 'modern')
+      throw new JsonRpcHttpError(405, -32000, `Method not allowed: protocol ${classified.protocolVersion} has no ${request.method}; send every request as a POST.`, {
+        Allow: 'POST, OPTIONS',
+      });
+    await this.legacy.getOrDelete(request, response);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { TokenShape } from '../auth/token-shape.js';
 import type { ChallengeReason } from '../errors/errors.js';
+import type { RequestProtocol } from './request-protocol.js';
 
 /**
  * What became of a request's credentials: a token accepted, no usable token but let through
@@ -31,14 +32,14 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly httpRequests = new Counter({
     name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const,
+    help: 'HTTP requests answered, by method, route pattern and status; MCP requests also by protocol era and version.',
+    labelNames: ['method', 'route', 'status', 'era', 'protocol_version'] as const,
     registers: [this.registry],
   });
   private readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'Time from the request arriving to its answer being sent, by method and route pattern.',
-    labelNames: ['method', 'route'] as const,
+    help: 'Time from the request arriving to its answer being sent, by method and route pattern; MCP requests also by protocol era and version.',
+    labelNames: ['method', 'route', 'era', 'protocol_version'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -100,9 +101,14 @@ export class Metrics {
     return this.registry.metrics();
   }
 
-  httpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.httpRequests.inc({ method, route, status: String(status) });
-    this.httpDuration.observe({ method, route }, seconds);
+  /**
+   * `protocol` is known only for requests the MCP endpoint classified; the others carry no era
+   * labels at all rather than a placeholder value.
+   */
+  httpRequest(method: string, route: string, status: number, seconds: number, protocol?: RequestProtocol): void {
+    const labels = protocol ? { method, route, era: protocol.era, protocol_version: protocol.protocolVersion } : { method, route };
+    this.httpRequests.inc({ ...labels, status: String(status) });
+    this.httpDuration.observe(labels, seconds);
   }
 
   authOutcome(outcome: AuthOutcome): void {

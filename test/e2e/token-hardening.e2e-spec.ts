@@ -11,13 +11,6 @@ const post = (server: TestApp, token: string, body = callTool('whoami')): Promis
     body,
   });
 
-async function expectInvalidToken(response: Response, description: RegExp): Promise<void> {
-  expect(response.status).toBe(401);
-  const header = response.headers.get('www-authenticate') ?? '';
-  expect(header).toContain('error="invalid_token"');
-  expect(header).toMatch(description);
-  expect(((await response.json()) as { error: string }).error).toBe('invalid_token');
-}
 
 describe('token hardening against the Clerk stand-in', () => {
   let clerk: ClerkStandIn;

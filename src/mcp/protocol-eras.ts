@@ -1,0 +1,61 @@
+import { SUPPORTED_PROTOCOL_VERSIONS as LEGACY_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { classifyInboundRequest, type InboundClassificationOutcome } from '@modelcontextprotocol/server';
+import type { Request } from 'express';
+import type { ProtocolEra, RequestProtocol } from '../metrics/request-protocol.js';
+
+/** The first version of the modern era; later versions compare greater (they are dates). */
+const FIRST_MODERN_VERSION = '2026-07-28';
+
+/**
+ * The modern versions SDK 2.x serves. Its package does not export this list; should it grow, the
+ * handler refuses the versions missing here with -32022 until they are added.
+ */
+const MODERN_PROTOCOL_VERSIONS = [FIRST_MODERN_VERSION];
+
+/** Every protocol version this server answers, newest first: the modern ones (SDK 2.x), then the 2025 ones (SDK 1.x). */
+export const SERVED_PROTOCOL_VERSIONS: readonly string[] = Object.freeze([...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS]);
+
+const SERVED = new Set(SERVED_PROTOCOL_VERSIONS);
+const SERVED_MODERN = new Set(MODERN_PROTOCOL_VERSIONS);
+
+/** Whether a version belongs to the modern era, including modern versions this server does not know yet. */
+export const isModernVersion = (version: string | undefined): version is string => version !== undefined && version >= FIRST_MODERN_VERSION;
+
+/** A modern version newer than any this server serves: it is answered with the list of versions we do serve. */
+export const isUnservedModernVersion = (version: string | undefined): version is string => isModernVersion(version) && !SERVED_MODERN.has(version);
+
+/** How the MCP endpoint serves one request, with the era and version for logs and metrics. */
+export interface ClassifiedMcpRequest extends RequestProtocol {
+  /** The official SDK's verdict; anything but `legacy` is the modern handler's to answer, rejections included. */
+  outcome: InboundClassificationOutcome;
+}
+
+/**
+ * Classifies a request with the SDK's own classifier, from the body Express already parsed: the
+ * body's `_meta` envelope decides the era, and requests the classifier refuses are the modern
+ * handler's to answer, as the SDK asks. GET and DELETE always classify `legacy`; one that names a
+ * modern version in its header is counted as modern, because modern clients get 405 for it.
+ */
+export function classifyMcpRequest(request: Request, body: unknown): ClassifiedMcpRequest {
+  const protocolVersionHeader = request.header('mcp-protocol-version');
+  const outcome = classifyInboundRequest({
+    httpMethod: request.method,
+    protocolVersionHeader,
+    mcpMethodHeader: request.header('mcp-method'),
+    mcpNameHeader: request.header('mcp-name'),
+    body,
+  });
+  const era: ProtocolEra = outcome.kind !== 'legacy' || (outcome.reason === 'http-method' && isModernVersion(protocolVersionHeader)) ? 'modern' : 'legacy';
+  return { outcome, era, protocolVersion: versionLabel(claimedVersion(outcome) ?? protocolVersionHeader) };
+}
+
+function claimedVersion(outcome: InboundClassificationOutcome): string | undefined {
+  if (outcome.kind === 'modern') return outcome.classification.revision;
+  return outcome.kind === 'legacy' ? outcome.requestedVersion : undefined;
+}
+
+/** Client-sent values become label values only when they are versions we know, so the set of series stays bounded. */
+function versionLabel(version: string | undefined): string {
+  if (version === undefined) return 'unspecified';
+  return SERVED.has(version) ? version : 'unsupported';
+}
