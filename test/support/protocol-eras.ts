@@ -34,7 +34,7 @@ export function rpc(era: Era, method: string, params: Record<string, unknown> = 
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
   if (era === 'legacy') return { headers: { ...headers, 'MCP-Protocol-Version': LEGACY_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }) };
   const meta = { ...(params._meta as Record<string, unknown> | undefined), ...envelope() };
-  const name = typeof params.name === 'string' ? { 'Mcp-Name': params.name } : {};
+  const name: Record<string, string> = typeof params.name === 'string' ? { 'Mcp-Name': params.name } : {};
   return {
     headers: { ...headers, 'MCP-Protocol-Version': MODERN_VERSION, 'Mcp-Method': method, ...name },
     body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } }),
@@ -64,14 +64,9 @@ export async function send(url: string, request: RpcRequest, extraHeaders: Recor
 
 export const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
-/** The SDK 2.x client with a fixed token, negotiating as `mode` says. */
-export async function connectModernSdkClient(
-  url: string,
-  token: string,
-  mode: 'legacy' | 'auto' | { pin: string },
-  options: { onInsufficientScope?: 'throw' | 'reauthorize' } = {},
-): Promise<ModernSdkClient> {
+/** The SDK 2.x client with a fixed token (no OAuth provider, so a 403 surfaces as InsufficientScopeError), negotiating as `mode` says. */
+export async function connectModernSdkClient(url: string, token: string, mode: 'legacy' | 'auto' | { pin: string }): Promise<ModernSdkClient> {
   const client = new ModernSdkClient(CLIENT_INFO, { versionNegotiation: { mode } });
-  await client.connect(new ModernSdkTransport(new URL(url), { requestInit: { headers: bearer(token) }, ...options }));
+  await client.connect(new ModernSdkTransport(new URL(url), { requestInit: { headers: bearer(token) } }));
   return client;
 }
