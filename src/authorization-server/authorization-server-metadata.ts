@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { issuerMatches, supportsPkceS256 } from '../doctor/checks/authorization-server-rules.js';
 import { UpstreamMetadataError } from '../errors/errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { stopwatch } from '../metrics/stopwatch.js';
@@ -23,10 +24,8 @@ export function findMetadataProblem(document: unknown, expectedIssuer: string, n
   const fields = document as MetadataDocument;
   const missing = [...RFC8414_REQUIRED, ...(needsJwksUri ? ['jwks_uri'] : [])].filter((field) => fields[field] === undefined);
   if (missing.length > 0) return `required fields are missing: ${missing.join(', ')}`;
-  if (fields.issuer !== expectedIssuer) return `its issuer ${JSON.stringify(fields.issuer)} is not the configured issuer ${expectedIssuer}`;
-  const methods = fields.code_challenge_methods_supported;
-  if (!Array.isArray(methods) || !methods.includes('S256')) return 'code_challenge_methods_supported does not include S256, so clients would refuse it';
-  return undefined;
+  // The same rules the doctor command applies from outside, so both say the same thing.
+  return [issuerMatches(fields, expectedIssuer, 'the configured issuer'), supportsPkceS256(fields)].find((check) => check.status === 'fail')?.seen;
 }
 
 /**

@@ -3,12 +3,13 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AuthorizationServerModule } from '../authorization-server/authorization-server.module.js';
 import { ShutdownModule } from '../shutdown/shutdown.module.js';
 import { HealthController } from './health.controller.js';
+import { ConfigurationCheck } from './configuration-check.js';
 import { Readiness } from './readiness.js';
 
 /** /healthz and /readyz. Terminus' failure log is off: it would log every probe; {@link Readiness} logs changes. */
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), AuthorizationServerModule, ShutdownModule],
   controllers: [HealthController],
-  providers: [Readiness],
+  providers: [Readiness, ConfigurationCheck],
 })
 export class HealthModule {}

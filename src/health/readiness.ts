@@ -5,11 +5,13 @@ import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
 import { stopwatch } from '../metrics/stopwatch.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.js';
+import { ConfigurationCheck, describeProblem } from './configuration-check.js';
 
 /**
- * What readiness checks. Configuration needs no check: an invalid one stops the process before it
- * listens. The upstream checks are cached for READINESS_CACHE_SECONDS, so a probe every few
- * seconds costs at most one call to the issuer per period.
+ * What readiness checks. An invalid configuration stops the process before it listens; one that
+ * is valid but does not fit the issuer (scopes it lacks, no registration) fails `configuration`.
+ * The upstream checks are cached for READINESS_CACHE_SECONDS, so a probe every few seconds costs
+ * at most one call to the issuer per period.
  */
 @Injectable()
 export class Readiness {
@@ -25,10 +27,11 @@ export class Readiness {
     private readonly shutdown: GracefulShutdown,
     private readonly metrics: Metrics,
     private readonly config: AppConfig,
+    private readonly configurationCheck: ConfigurationCheck,
   ) {}
 
   checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
-    return [() => this.lifecycle(), () => this.authorizationServer(), () => this.signingKeys()];
+    return [() => this.lifecycle(), () => this.authorizationServer(), () => this.signingKeys(), () => this.configuration()];
   }
 
   private async lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
@@ -41,6 +44,25 @@ export class Readiness {
     return this.indicators
       .check('authorization_server')
       .attempt(async () => ({ issuer: (await this.metadata.get('oauth-authorization-server')).issuer }))
+      .withTimeout(this.config.upstreamTimeoutMs)
+      .cacheFor(this.config.readinessCacheMs);
+  }
+
+  /**
+   * The doctor's checks the server can run on itself. A failure makes us not ready: no client
+   * could sign in, and a rolling update with such a configuration should stop at its first pod
+   * rather than replace working ones. Warnings are shown and keep us ready.
+   */
+  private configuration(): PromiseLike<HealthIndicatorResult<'configuration'>> {
+    return this.indicators
+      .check('configuration')
+      .attempt(async () => {
+        const checks = await this.configurationCheck.run();
+        const failed = checks.filter((check) => check.status === 'fail');
+        if (failed.length > 0) throw new Error(failed.map(describeProblem).join(' '));
+        const warnings = checks.filter((check) => check.status === 'warn').map(describeProblem);
+        return warnings.length > 0 ? { warnings } : {};
+      })
       .withTimeout(this.config.upstreamTimeoutMs)
       .cacheFor(this.config.readinessCacheMs);
   }
