@@ -20,7 +20,7 @@ export class OidcTestIssuer {
     readonly issuer: string,
   ) {}
 
-  static async start(options: { scopes?: string[]; tokenClaims?: Record<string, unknown> } = {}): Promise<OidcTestIssuer> {
+  static async start(options: { scopes?: string[]; tokenClaims?: Record<string, unknown>; registration?: boolean } = {}): Promise<OidcTestIssuer> {
     const scopes = options.scopes ?? ['profile', 'email'];
     const app = express();
     const server = createServer(app);
@@ -35,6 +35,7 @@ export class OidcTestIssuer {
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        registration: { enabled: options.registration ?? false },
         resourceIndicators: {
           enabled: true,
           getResourceServerInfo: async (_ctx, indicator) => ({ scope: scopes.join(' '), audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } }),
