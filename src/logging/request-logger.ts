@@ -13,7 +13,14 @@ import { requestProtocolOf } from '../metrics/request-protocol.js';
 import { routePattern } from '../metrics/route-pattern.js';
 
 /** Nest's level names (LOG_LEVEL) in pino's terms. */
-const PINO_LEVELS: Record<LogLevel, Level> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+const PINO_LEVELS: Record<LogLevel, Level> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
 
 /** Probes and scrapes arrive every few seconds and say nothing new; their answers still reach the metrics. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -43,6 +50,27 @@ const REDACTED_PATHS = [
   '*.headers["set-cookie"]',
 ];
 
+/**
+ * What the access log line says about a request besides its id and identity; MCP requests add their
+ * protocol era and version.
+ */
+export function accessLogFields(
+  request: Request,
+  response: ServerResponse,
+  durationMs: number,
+): Record<string, unknown> {
+  const fields = {
+    method: request.method,
+    route: routePattern(request),
+    path: request.path,
+    status: response.statusCode,
+    durationMs,
+    clientIp: request.ip,
+  };
+  const protocol = requestProtocolOf(request);
+  return protocol ? { ...fields, era: protocol.era, protocolVersion: protocol.protocolVersion } : fields;
+}
+
 /** Express's view of a request; pino-http types its callbacks with Node's. */
 const asExpress = (request: IncomingMessage): Request => request as Request;
 
@@ -58,7 +86,9 @@ export class RequestLogger {
   readonly middleware: HttpLogger;
 
   constructor(config: AppConfig) {
-    const humanReadable = config.logFormat === 'pretty' || (config.logFormat === 'auto' && config.nodeEnv === 'development' && process.stdout.isTTY);
+    const humanReadable =
+      config.logFormat === 'pretty' ||
+      (config.logFormat === 'auto' && config.nodeEnv === 'development' && process.stdout.isTTY);
     this.logger = pino(
       {
         level: PINO_LEVELS[config.logLevel],
@@ -87,21 +117,23 @@ export class RequestLogger {
         const identity = identityFromAuthInfo((request as AuthenticatedRequest).auth);
         return identity ? { userId: identity.userId, clientId: identity.clientId } : {};
       },
-      customSuccessMessage: (request, response) => (!request.readableAborted && response.writableEnded ? 'request completed' : 'request aborted'),
-      customSuccessObject: (request, response, value: { responseTime: number }) => this.requestFields(asExpress(request), response, value.responseTime),
+      customSuccessMessage: (request, response) =>
+        !request.readableAborted && response.writableEnded ? 'request completed' : 'request aborted',
+      customSuccessObject: (request, response, value: { responseTime: number }) =>
+        accessLogFields(asExpress(request), response, value.responseTime),
       // The error itself is logged where it is handled (the error filter); this line records the request.
       customErrorMessage: () => 'request failed',
-      customErrorObject: (request, response, _error, value: { responseTime: number }) => this.requestFields(asExpress(request), response, value.responseTime),
+      customErrorObject: (request, response, _error, value: { responseTime: number }) =>
+        accessLogFields(asExpress(request), response, value.responseTime),
     });
   }
 
-  private requestFields(request: Request, response: ServerResponse, durationMs: number): Record<string, unknown> {
-    const fields = { method: request.method, route: routePattern(request), path: request.path, status: response.statusCode, durationMs, clientIp: request.ip };
-    const protocol = requestProtocolOf(request);
-    return protocol ? { ...fields, era: protocol.era, protocolVersion: protocol.protocolVersion } : fields;
-  }
-
   private prettyStream(): DestinationStream {
-    return pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+    return pretty({
+      colorize: process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      sync: true,
+    });
   }
 }

@@ -55,14 +55,24 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     if (!this.stateful) return this.serveOnce(request, response, body);
     const sessionId = request.header(SESSION_HEADER);
     if (sessionId) return this.serveInSession(sessionId, request, response, body);
-    if (!isInitializeRequest(body)) throw new JsonRpcHttpError(400, -32000, 'Bad Request: send initialize first, or the Mcp-Session-Id header of an open session.');
+    if (!isInitializeRequest(body))
+      throw new JsonRpcHttpError(
+        400,
+        -32000,
+        'Bad Request: send initialize first, or the Mcp-Session-Id header of an open session.',
+      );
     await this.openSession(request, response, body);
   }
 
   /** GET (the server-to-client stream) and DELETE (end the session) exist only with sessions. */
   async getOrDelete(request: AuthenticatedRequest, response: Response): Promise<void> {
     if (!this.stateful)
-      throw new JsonRpcHttpError(405, -32000, `Method not allowed: this server is stateless, so ${request.method} has no meaning; use POST.`, { Allow: 'POST, OPTIONS' });
+      throw new JsonRpcHttpError(
+        405,
+        -32000,
+        `Method not allowed: this server is stateless, so ${request.method} has no meaning; use POST.`,
+        { Allow: 'POST, OPTIONS' },
+      );
     const sessionId = request.header(SESSION_HEADER);
     if (!sessionId) throw new JsonRpcHttpError(400, -32000, 'Bad Request: the Mcp-Session-Id header is required.');
     await this.serveInSession(sessionId, request, response, undefined);
@@ -99,7 +109,12 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     await transport.handleRequest(request, response, body);
   }
 
-  private async serveInSession(sessionId: string, request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+  private async serveInSession(
+    sessionId: string,
+    request: AuthenticatedRequest,
+    response: Response,
+    body: unknown,
+  ): Promise<void> {
     const session = this.sessions.get(sessionId);
     // A session opened by someone else is reported exactly like an unknown one.
     if (!session || session.userId !== identityFromAuthInfo(request.auth)?.userId)
@@ -117,7 +132,9 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     const session = this.sessions.get(id);
     if (!session) return;
     this.sessions.delete(id);
-    await session.transport.close().catch((error: unknown) => this.logger.warn(`Closing session failed: ${String(error)}`));
+    await session.transport
+      .close()
+      .catch((error: unknown) => this.logger.warn(`Closing session failed: ${String(error)}`));
     await session.server.close().catch(() => undefined);
   }
 }

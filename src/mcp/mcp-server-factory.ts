@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { Server as LegacyServer } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator as LegacyValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { Server as ModernServer, type ListToolsResult as ModernListToolsResult, type ServerOptions as ModernServerOptions } from '@modelcontextprotocol/server';
+import {
+  Server as ModernServer,
+  type ListToolsResult as ModernListToolsResult,
+  type ServerOptions as ModernServerOptions,
+} from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator as ModernValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { AppConfig } from '../config/app-config.js';
 import { ToolRegistry } from './tool-registry.js';
@@ -40,7 +44,10 @@ export class McpServerFactory {
 
   /** For 2025 clients, on SDK 1.x. */
   legacy(): LegacyServer {
-    const server = new LegacyServer(SERVER_INFO, { capabilities: CAPABILITIES, jsonSchemaValidator: this.legacyValidator });
+    const server = new LegacyServer(SERVER_INFO, {
+      capabilities: CAPABILITIES,
+      jsonSchemaValidator: this.legacyValidator,
+    });
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => this.registry.list(extra.authInfo));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
       this.registry.call(request.params.name, request.params.arguments, extra.authInfo, extra.signal),
@@ -55,7 +62,10 @@ export class McpServerFactory {
   modern(): ModernServer {
     const server = new ModernServer(SERVER_INFO, this.modernOptions);
     // The same wire shape; SDK 1.x's type merely leaves the input schema's properties untyped.
-    server.setRequestHandler('tools/list', (_request, context) => this.registry.list(context.http?.authInfo) as ModernListToolsResult);
+    server.setRequestHandler(
+      'tools/list',
+      (_request, context) => this.registry.list(context.http?.authInfo) as ModernListToolsResult,
+    );
     server.setRequestHandler('tools/call', (request, context) =>
       this.registry.call(request.params.name, request.params.arguments, context.http?.authInfo, context.mcpReq.signal),
     );

@@ -49,9 +49,14 @@ export class McpController {
     const classified = classifyMcpRequest(request, undefined);
     recordRequestProtocol(request, classified);
     if (classified.era === 'modern')
-      throw new JsonRpcHttpError(405, -32000, `Method not allowed: protocol ${classified.protocolVersion} has no ${request.method}; send every request as a POST.`, {
-        Allow: 'POST, OPTIONS',
-      });
+      throw new JsonRpcHttpError(
+        405,
+        -32000,
+        `Method not allowed: protocol ${classified.protocolVersion} has no ${request.method}; send every request as a POST.`,
+        {
+          Allow: 'POST, OPTIONS',
+        },
+      );
     await this.legacy.getOrDelete(request, response);
   }
 }

@@ -10,12 +10,27 @@ import { ScopePolicy } from './scope-policy.js';
 import { ScopeRequirements } from './scope-requirements.js';
 import { ToolRegistry } from './tool-registry.js';
 
-export { McpTool, signedInIdentity, type McpToolHandler, type McpToolOptions, type SecurityScheme, type ToolContext } from './mcp-tool.js';
+export {
+  McpTool,
+  signedInIdentity,
+  type McpToolHandler,
+  type McpToolOptions,
+  type SecurityScheme,
+  type ToolContext,
+} from './mcp-tool.js';
 
 /** The MCP endpoint over Streamable HTTP, for both protocol eras, and the tools discovered across the application. */
 @Module({
   imports: [DiscoveryModule, RateLimitModule],
   controllers: [McpController],
-  providers: [DnsRebindingGuard, ToolRegistry, ScopePolicy, McpServerFactory, ScopeRequirements, LegacyHttpEndpoint, ModernHttpEndpoint],
+  providers: [
+    DnsRebindingGuard,
+    ToolRegistry,
+    ScopePolicy,
+    McpServerFactory,
+    ScopeRequirements,
+    LegacyHttpEndpoint,
+    ModernHttpEndpoint,
+  ],
 })
 export class McpModule {}

@@ -41,18 +41,30 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
     await this.handler.close();
   }
 
-  async post(request: AuthenticatedRequest, response: Response, body: unknown, outcome: InboundClassificationOutcome): Promise<void> {
+  async post(
+    request: AuthenticatedRequest,
+    response: Response,
+    body: unknown,
+    outcome: InboundClassificationOutcome,
+  ): Promise<void> {
     if (outcome.kind === 'modern' && isUnservedModernVersion(outcome.classification.revision)) {
-      this.refuseVersion(response, outcome.classification.revision, 'id' in outcome.message ? outcome.message.id : null);
+      this.refuseVersion(
+        response,
+        outcome.classification.revision,
+        'id' in outcome.message ? outcome.message.id : null,
+      );
       return;
     }
     // Cancels the exchange, and the tool's signal, when the client goes away.
     const abort = new AbortController();
     response.once('close', () => abort.abort());
-    const answer = await this.handler.fetch(new Request(this.url, { method: 'POST', headers: forwardedHeaders(request), signal: abort.signal }), {
-      parsedBody: body,
-      authInfo: request.auth,
-    });
+    const answer = await this.handler.fetch(
+      new Request(this.url, { method: 'POST', headers: forwardedHeaders(request), signal: abort.signal }),
+      {
+        parsedBody: body,
+        authInfo: request.auth,
+      },
+    );
     await send(answer, response);
   }
 
@@ -63,7 +75,9 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
    */
   private refuseVersion(response: Response, requested: string, id: string | number | null): void {
     const error = new UnsupportedProtocolVersionError({ supported: [...SERVED_PROTOCOL_VERSIONS], requested });
-    response.status(400).json({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message, data: error.data } });
+    response
+      .status(400)
+      .json({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message, data: error.data } });
   }
 }
 

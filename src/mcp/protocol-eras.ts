@@ -12,17 +12,22 @@ const FIRST_MODERN_VERSION = '2026-07-28';
  */
 const MODERN_PROTOCOL_VERSIONS = [FIRST_MODERN_VERSION];
 
-/** Every protocol version this server answers, newest first: the modern ones (SDK 2.x), then the 2025 ones (SDK 1.x). */
-export const SERVED_PROTOCOL_VERSIONS: readonly string[] = Object.freeze([...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS]);
+/** Every protocol version this server answers, newest first: the modern ones (SDK 2.x), then 2025's (SDK 1.x). */
+export const SERVED_PROTOCOL_VERSIONS: readonly string[] = Object.freeze([
+  ...MODERN_PROTOCOL_VERSIONS,
+  ...LEGACY_PROTOCOL_VERSIONS,
+]);
 
 const SERVED = new Set(SERVED_PROTOCOL_VERSIONS);
 const SERVED_MODERN = new Set(MODERN_PROTOCOL_VERSIONS);
 
 /** Whether a version belongs to the modern era, including modern versions this server does not know yet. */
-export const isModernVersion = (version: string | undefined): version is string => version !== undefined && version >= FIRST_MODERN_VERSION;
+export const isModernVersion = (version: string | undefined): version is string =>
+  version !== undefined && version >= FIRST_MODERN_VERSION;
 
 /** A modern version newer than any this server serves: it is answered with the list of versions we do serve. */
-export const isUnservedModernVersion = (version: string | undefined): version is string => isModernVersion(version) && !SERVED_MODERN.has(version);
+export const isUnservedModernVersion = (version: string | undefined): version is string =>
+  isModernVersion(version) && !SERVED_MODERN.has(version);
 
 /** How the MCP endpoint serves one request, with the era and version for logs and metrics. */
 export interface ClassifiedMcpRequest extends RequestProtocol {
@@ -45,7 +50,10 @@ export function classifyMcpRequest(request: Request, body: unknown): ClassifiedM
     mcpNameHeader: request.header('mcp-name'),
     body,
   });
-  const era: ProtocolEra = outcome.kind !== 'legacy' || (outcome.reason === 'http-method' && isModernVersion(protocolVersionHeader)) ? 'modern' : 'legacy';
+  const era: ProtocolEra =
+    outcome.kind !== 'legacy' || (outcome.reason === 'http-method' && isModernVersion(protocolVersionHeader))
+      ? 'modern'
+      : 'legacy';
   return { outcome, era, protocolVersion: versionLabel(claimedVersion(outcome) ?? protocolVersionHeader) };
 }
 

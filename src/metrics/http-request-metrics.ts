@@ -16,7 +16,13 @@ export class HttpRequestMetrics {
   readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
     const elapsed = stopwatch();
     response.once('finish', () => {
-      this.metrics.httpRequest(request.method, routePattern(request), response.statusCode, elapsed(), requestProtocolOf(request));
+      this.metrics.httpRequest(
+        request.method,
+        routePattern(request),
+        response.statusCode,
+        elapsed(),
+        requestProtocolOf(request),
+      );
     });
     next();
   };

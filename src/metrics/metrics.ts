@@ -15,7 +15,8 @@ export type VerifiedTokenKind = TokenShape;
 export type Upstream = 'authorization_server_metadata' | 'jwks' | 'clerk_backend_api';
 export type UpstreamOutcome = 'success' | 'error' | 'timeout';
 export type CacheName = 'opaque_token' | 'authorization_server_metadata';
-export type ToolOutcome = 'success' | 'error' | 'invalid_arguments' | 'access_denied' | 'upstream_unavailable' | 'failed' | 'unknown_tool';
+export type ToolOutcome =
+  'success' | 'error' | 'invalid_arguments' | 'access_denied' | 'upstream_unavailable' | 'failed' | 'unknown_tool';
 
 /** Tool names come from clients; an unknown one is counted under this label so clients cannot mint series. */
 export const UNKNOWN_TOOL = '(unknown)';
@@ -106,9 +107,9 @@ export class Metrics {
    * labels at all rather than a placeholder value.
    */
   httpRequest(method: string, route: string, status: number, seconds: number, protocol?: RequestProtocol): void {
-    const labels = protocol ? { method, route, era: protocol.era, protocol_version: protocol.protocolVersion } : { method, route };
-    this.httpRequests.inc({ ...labels, status: String(status) });
-    this.httpDuration.observe(labels, seconds);
+    const era = protocol ? { era: protocol.era, protocol_version: protocol.protocolVersion } : {};
+    this.httpRequests.inc({ method, route, status: String(status), ...era });
+    this.httpDuration.observe({ method, route, ...era }, seconds);
   }
 
   authOutcome(outcome: AuthOutcome): void {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 
-/** The MCP protocol era a request belongs to: 2025 (`legacy`, sessions and `initialize`) or 2026-07-28 on (`modern`). */
+/** The MCP protocol era of a request: 2025 (`legacy`, sessions and `initialize`) or 2026-07-28 on (`modern`). */
 export type ProtocolEra = 'legacy' | 'modern';
 
 /**

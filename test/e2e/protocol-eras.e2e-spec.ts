@@ -66,7 +66,10 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
   afterAll(() => embedded.close());
 
   /** From a 401 to a connected client: discovery, registration, PKCE sign-in, token, then connect again. */
-  async function signInAndConnect(mode: Mode, userName: string): Promise<{ client: ModernSdkClient; requests: string[] }> {
+  async function signInAndConnect(
+    mode: Mode,
+    userName: string,
+  ): Promise<{ client: ModernSdkClient; requests: string[] }> {
     const requests: string[] = [];
     const recordingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const url = input instanceof Request ? input.url : input.toString();
@@ -154,7 +157,9 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
     await legacyClient.connect(transport);
     try {
       expect(transport.protocolVersion).toBe(LEGACY_VERSION);
-      expect(structured(await legacyClient.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ userId: 'dev_chloe' });
+      expect(structured(await legacyClient.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({
+        userId: 'dev_chloe',
+      });
     } finally {
       await legacyClient.close();
     }
@@ -170,7 +175,9 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
       );
       try {
         expect(client.getProtocolEra()).toBe(era);
-        expect(structured(await client.callTool({ name: 'get_profile', arguments: {} }))).toMatchObject({ userId: 'dev_dora' });
+        expect(structured(await client.callTool({ name: 'get_profile', arguments: {} }))).toMatchObject({
+          userId: 'dev_dora',
+        });
         const refusal = await client.callTool({ name: 'get_email', arguments: {} }).then(
           () => undefined,
           (error: unknown) => error,
@@ -233,9 +240,17 @@ describe('ChatGPT’s opening probe, replayed byte for byte', () => {
     const answer = await send(embedded.server.mcpUrl, probe(), bearer(token));
     expect(answer.status).toBe(200);
     expect(answer.json?.result?.supportedVersions).toEqual([MODERN_VERSION]);
-    const call = await send(embedded.server.mcpUrl, rpc('modern', 'tools/call', { name: 'whoami', arguments: {} }), bearer(token));
+    const call = await send(
+      embedded.server.mcpUrl,
+      rpc('modern', 'tools/call', { name: 'whoami', arguments: {} }),
+      bearer(token),
+    );
     expect(call.status).toBe(200);
-    const email = await send(embedded.server.mcpUrl, rpc('modern', 'tools/call', { name: 'get_email', arguments: {} }), bearer(token));
+    const email = await send(
+      embedded.server.mcpUrl,
+      rpc('modern', 'tools/call', { name: 'get_email', arguments: {} }),
+      bearer(token),
+    );
     expect(email.status).toBe(403);
     expect(email.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
   });
@@ -255,7 +270,9 @@ describe('mixed mode through the SDK 2.x client, in both eras', () => {
       await client.connect(new ModernSdkTransport(new URL(embedded.server.mcpUrl)));
       try {
         expect(client.getProtocolEra()).toBe(era);
-        expect(structured(await client.callTool({ name: 'server_status', arguments: {} }))).toMatchObject({ signedIn: false });
+        expect(structured(await client.callTool({ name: 'server_status', arguments: {} }))).toMatchObject({
+          signedIn: false,
+        });
         const result = await client.callTool({ name: 'get_email', arguments: {} });
         expect(result.isError).toBe(true);
         expect(result._meta?.['mcp/www_authenticate']).toEqual([
