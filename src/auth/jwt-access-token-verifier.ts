@@ -41,14 +41,44 @@ function describeRejection(error: unknown): string | undefined {
   return undefined;
 }
 
-function scopesFromClaims(claims: { scope?: unknown; scp?: unknown }): string[] {
-  if (Array.isArray(claims.scp)) return claims.scp.filter((scope): scope is string => typeof scope === 'string');
-  if (typeof claims.scp === 'string') return claims.scp.split(' ').filter(Boolean);
-  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
-  return [];
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+const malformedClaim = (claim: string): BearerChallengeError =>
+  BearerChallengeError.invalidToken(`The access token's ${claim} claim is not acceptable.`);
+
+const isNonBlankString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+type IdentityClaims = Pick<VerifiedIdentity, 'userId' | 'clientId' | 'scopes' | 'audience'>;
+
+/** A claim that may be one string or a list of them (`scp`, `aud`); anything else is malformed. */
+function stringOrList(payload: AccessTokenClaims, claim: 'scp' | 'aud'): string | string[] | undefined {
+  const value: unknown = payload[claim];
+  if (value === undefined || typeof value === 'string' || isStringList(value)) return value;
+  throw malformedClaim(claim);
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+/**
+ * The claims that say who the token speaks for, type-checked. A malformed one is the token's fault,
+ * so 401 `invalid_token`: read loosely, a numeric `sub` became "no identity", and the client was
+ * told to step up its scopes (403) when it should sign in again. Absent `client_id`/`azp`/scope
+ * claims are allowed (issuers differ); present ones must have the types RFC 9068 and RFC 8693 give them.
+ */
+function identityClaims(payload: AccessTokenClaims): IdentityClaims {
+  if (!isNonBlankString(payload.sub)) throw malformedClaim('sub');
+  for (const claim of ['client_id', 'azp'] as const)
+    if (payload[claim] !== undefined && !isNonBlankString(payload[claim])) throw malformedClaim(claim);
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw malformedClaim('scope');
+  const scopes = stringOrList(payload, 'scp') ?? payload.scope ?? '';
+  const audience = stringOrList(payload, 'aud') ?? [];
+  return {
+    userId: payload.sub,
+    clientId: text(payload.client_id) ?? text(payload.azp) ?? '',
+    scopes: typeof scopes === 'string' ? scopes.split(' ').filter(Boolean) : scopes,
+    audience: typeof audience === 'string' ? [audience] : audience,
+  };
+}
 
 function profileFromClaims(payload: JWTPayload): ProfileClaims {
   return {
@@ -105,13 +135,12 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
       if (rejection) throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');
       throw new UpstreamUnavailableError('the signing keys', `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const clientId = text(payload.client_id) ?? text(payload.azp) ?? '';
+    // jose checks iat only together with a maximum age; a token from the future is refused here.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.profile.clockSkewSeconds)
+      throw BearerChallengeError.invalidToken("The access token's iat claim is in the future.");
     return {
-      userId: payload.sub as string,
-      clientId,
-      scopes: scopesFromClaims(payload),
+      ...identityClaims(payload),
       expiresAt: payload.exp as number,
-      audience: payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud],
       tokenKind: 'jwt',
       profile: profileFromClaims(payload),
     };

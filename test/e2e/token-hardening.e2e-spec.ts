@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClerkStandIn, type StandInFault } from '../support/clerk-stand-in.js';
+import { ClerkStandIn, type JwtOptions, type StandInFault } from '../support/clerk-stand-in.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const ACCEPT = 'application/json, text/event-stream';
-const callTool = (name: string): string => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } });
+const callTool = (name: string): string =>
+  JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } });
 const post = (server: TestApp, token: string, body = callTool('whoami')): Promise<Response> =>
   fetch(server.mcpUrl, {
     method: 'POST',
@@ -11,6 +12,13 @@ const post = (server: TestApp, token: string, body = callTool('whoami')): Promis
     body,
   });
 
+async function expectInvalidToken(response: Response, description: RegExp): Promise<void> {
+  expect(response.status).toBe(401);
+  const header = response.headers.get('www-authenticate') ?? '';
+  expect(header).toContain('error="invalid_token"');
+  expect(header).toMatch(description);
+  expect(((await response.json()) as { error: string }).error).toBe('invalid_token');
+}
 
 describe('token hardening against the Clerk stand-in', () => {
   let clerk: ClerkStandIn;
@@ -49,7 +57,54 @@ describe('token hardening against the Clerk stand-in', () => {
     });
   });
 
+  describe('identity claims', () => {
+    const malformedIdentities: [string, JwtOptions][] = [
+      ['an empty sub', { claims: { sub: '' } }],
+      ['a sub that is only spaces', { claims: { sub: '   ' } }],
+      ['a numeric sub', { claims: { sub: 42 } }],
+      ['an object sub', { claims: { sub: { id: 'user_alice' } } }],
+      ['a numeric client_id', { claims: { client_id: 7 } }],
+      ['an empty client_id', { claims: { client_id: '' } }],
+      ['an azp that is an object', { omitClaims: ['client_id'], claims: { azp: { id: 'client' } } }],
+      ['a scope claim that is an array', { claims: { scope: ['profile', 'email'] } }],
+      ['an scp claim that is a number', { scopeClaim: 'scp', claims: { scp: 1 } }],
+      ['an scp array with a non-string member', { scopeClaim: 'scp', claims: { scp: ['profile', 1] } }],
+      ['an aud that is a number', { claims: { aud: 12 } }],
+    ];
+    for (const [name, options] of malformedIdentities) {
+      it(`refuses a JWT with ${name} with 401 invalid_token, never 403`, async () => {
+        await expectInvalidToken(
+          await post(server, await clerk.mintJwt({ scopes: ['profile', 'email'], ...options })),
+          /claim/,
+        );
+      });
+    }
 
+    it('still accepts azp in place of client_id, and an scp array', async () => {
+      const token = await clerk.mintJwt({
+        omitClaims: ['client_id'],
+        claims: { azp: 'client_azp' },
+        scopeClaim: 'scp',
+        scopes: ['profile'],
+      });
+      expect((await post(server, token)).status).toBe(200);
+    });
+  });
+
+  describe('issued-at', () => {
+    const ONE_YEAR_SECONDS = 365 * 24 * 3600;
+    const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+    it('refuses a JWT issued a year in the future, and accepts one issued within the clock skew', async () => {
+      const future = await clerk.mintJwt({
+        claims: { iat: nowSeconds() + ONE_YEAR_SECONDS },
+        expiresInSeconds: ONE_YEAR_SECONDS + 3600,
+      });
+      await expectInvalidToken(await post(server, future), /iat/);
+      const slightlyAhead = await clerk.mintJwt({ claims: { iat: nowSeconds() + 2 } });
+      expect((await post(server, slightlyAhead)).status).toBe(200);
+    });
+  });
 
 
 
