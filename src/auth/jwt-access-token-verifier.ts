@@ -80,6 +80,28 @@ function identityClaims(payload: AccessTokenClaims): IdentityClaims {
   };
 }
 
+/**
+ * Base64url (RFC 4648 §3.5) leaves the low bits of a segment's last character unused when its
+ * length is not a multiple of 4, and decoders (jose's too) ignore them, so one RSA signature has
+ * up to 16 spellings that all verify. We refuse the non-canonical ones rather than canonicalise:
+ * no issuer produces them, so only an altered token carries one; refusing keeps one token one
+ * string wherever a token string is a key (the cache below, anything keyed by a token hash), and
+ * costs a look at one character, before the cache and before any cryptography. Only the signature
+ * needs the check: header and payload are signed as the exact strings sent, so respelling them
+ * breaks the signature.
+ */
+const CANONICAL_FINAL_CHARACTER: Partial<Record<number, RegExp>> = {
+  2: /[AQgw]$/,
+  3: /[AEIMQUYcgkosw048]$/,
+};
+
+function hasCanonicalSignature(token: string): boolean {
+  const signature = token.slice(token.lastIndexOf('.') + 1);
+  const remainder = signature.length % 4;
+  if (remainder === 1) return false;
+  return CANONICAL_FINAL_CHARACTER[remainder]?.test(signature) ?? true;
+}
+
 function profileFromClaims(payload: JWTPayload): ProfileClaims {
   return {
     name: text(payload.name),
@@ -109,6 +131,10 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   constructor(private readonly profile: JwtVerificationProfile) {}
 
   async verify(token: string): Promise<VerifiedIdentity> {
+    if (!hasCanonicalSignature(token))
+      throw BearerChallengeError.invalidToken(
+        'The access token is malformed: its signature is not in canonical base64url.',
+      );
     const key = tokenCacheKey(token);
     const remembered = this.verified.get(key);
     if (remembered) return remembered;

@@ -106,6 +106,22 @@ describe('token hardening against the Clerk stand-in', () => {
     });
   });
 
+  describe('signature spelling', () => {
+    const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+    /** The same token with the last signature character changed only in bits base64url leaves unused. */
+    const respellSignature = (token: string): string => {
+      const last = token.at(-1) ?? '';
+      return `${token.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(last) ^ 1]}`;
+    };
+
+    it('refuses a non-canonical spelling of a signature it has already accepted', async () => {
+      const token = await clerk.mintJwt();
+      expect((await post(server, token)).status).toBe(200);
+      await expectInvalidToken(await post(server, respellSignature(token)), /malformed/);
+      expect((await post(server, token)).status).toBe(200);
+    });
+  });
 
 
 });
