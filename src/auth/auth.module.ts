@@ -10,31 +10,45 @@ import { AudiencePolicy } from './audience-policy.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { ClerkOpaqueTokenVerifier } from './clerk-opaque-token-verifier.js';
 import { ClerkTokenVerifier } from './clerk-token-verifier.js';
+import { CLOCK, type Clock } from './clock.js';
 import { JwtAccessTokenVerifier, type JwtVerificationProfile } from './jwt-access-token-verifier.js';
 
-type SharedSettings = 'clockSkewSeconds' | 'jwksCacheMs' | 'jwksRefreshCooldownMs' | 'upstreamTimeoutMs' | 'onKeySetFetch';
+type SharedSettings =
+  | 'clockSkewSeconds'
+  | 'jwksCacheMs'
+  | 'jwksRefreshCooldownMs'
+  | 'upstreamTimeoutMs'
+  | 'onKeySetFetch'
+  | 'now';
 
-const sharedSettings = (config: AppConfig, metrics: Metrics): Pick<JwtVerificationProfile, SharedSettings> => ({
+const sharedSettings = (
+  config: AppConfig,
+  metrics: Metrics,
+  now: Clock,
+): Pick<JwtVerificationProfile, SharedSettings> => ({
   clockSkewSeconds: config.clockSkewSeconds,
   jwksCacheMs: config.jwksCacheMs,
   jwksRefreshCooldownMs: config.jwksRefreshCooldownMs,
   upstreamTimeoutMs: config.upstreamTimeoutMs,
   onKeySetFetch: (outcome, seconds) => metrics.upstreamCall('jwks', outcome, seconds),
+  now,
 });
+
+const clock: Provider = { provide: CLOCK, useValue: Date.now };
 
 /** Clerk: OAuth JWTs against the Frontend API's keys, opaque `oat_` tokens through the Backend API. */
 const clerkVerifiers: Provider[] = [
   {
     provide: JwtAccessTokenVerifier,
-    inject: [AppConfig, Metrics],
-    useFactory: (config: AppConfig, metrics: Metrics): JwtAccessTokenVerifier => {
+    inject: [AppConfig, Metrics, CLOCK],
+    useFactory: (config: AppConfig, metrics: Metrics, now: Clock): JwtAccessTokenVerifier => {
       const jwks = `${config.issuer}/.well-known/jwks.json`;
       return new JwtAccessTokenVerifier({
         issuer: config.issuer,
         algorithms: ['RS256'],
         requiredType: 'at+jwt',
         jwksUrl: async () => ({ published: jwks, fetchFrom: jwks }),
-        ...sharedSettings(config, metrics),
+        ...sharedSettings(config, metrics, now),
       });
     },
   },
@@ -45,8 +59,13 @@ const clerkVerifiers: Provider[] = [
 /** Any standards issuer (and the embedded one): JWT access tokens against the metadata's jwks_uri. */
 const issuerVerifier: Provider = {
   provide: AccessTokenVerifier,
-  inject: [AppConfig, AuthorizationServerMetadata, Metrics],
-  useFactory: (config: AppConfig, metadata: AuthorizationServerMetadata, metrics: Metrics): AccessTokenVerifier =>
+  inject: [AppConfig, AuthorizationServerMetadata, Metrics, CLOCK],
+  useFactory: (
+    config: AppConfig,
+    metadata: AuthorizationServerMetadata,
+    metrics: Metrics,
+    now: Clock,
+  ): AccessTokenVerifier =>
     new JwtAccessTokenVerifier({
       issuer: config.issuer,
       algorithms: config.authProvider === 'embedded' ? ['RS256'] : config.oidc.algorithms,
@@ -56,7 +75,7 @@ const issuerVerifier: Provider = {
         const published = await metadata.jwksUri();
         return { published, fetchFrom: config.issuerFetchUrl(published) };
       },
-      ...sharedSettings(config, metrics),
+      ...sharedSettings(config, metrics, now),
     }),
 };
 
@@ -68,7 +87,12 @@ export class AuthModule {
       module: AuthModule,
       global: true,
       imports: provider === 'clerk' ? [ClerkModule] : [AuthorizationServerModule],
-      providers: [...(provider === 'clerk' ? clerkVerifiers : [issuerVerifier]), AudiencePolicy, BearerAuthGuard],
+      providers: [
+        clock,
+        ...(provider === 'clerk' ? clerkVerifiers : [issuerVerifier]),
+        AudiencePolicy,
+        BearerAuthGuard,
+      ],
       exports: [BearerAuthGuard, AccessTokenVerifier, AudiencePolicy],
     };
   }

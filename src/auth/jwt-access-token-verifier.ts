@@ -1,8 +1,10 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
 import { stopwatch } from '../metrics/stopwatch.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
+import type { Clock } from './clock.js';
+import { IssuerKeySet } from './issuer-key-set.js';
 import { tokenCacheKey } from './token-shape.js';
 import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
 
@@ -16,10 +18,12 @@ export interface JwtVerificationProfile {
   jwksUrl: () => Promise<{ published: string; fetchFrom: string }>;
   clockSkewSeconds: number;
   jwksCacheMs: number;
+  /** A key-set fetch starts at most once per cooldown, whether the previous one succeeded or failed. */
   jwksRefreshCooldownMs: number;
   upstreamTimeoutMs: number;
   /** Told of every key-set fetch, for metrics. */
   onKeySetFetch: (outcome: 'success' | 'error' | 'timeout', seconds: number) => void;
+  now: Clock;
 }
 
 interface AccessTokenClaims extends JWTPayload {
@@ -119,16 +123,18 @@ const VERIFIED_CACHE_MS = 60_000;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
- * Verifies JWT access tokens locally against the issuer's published keys. jose caches the key set
- * and refetches it on an unknown `kid` at most once per cooldown. A client repeats its token on
- * every call, so a verified one is remembered (under its hash, never the token) for a minute at
- * most: the RSA check is the largest part of a request's cost.
+ * Verifies JWT access tokens locally against the issuer's published keys ({@link IssuerKeySet}:
+ * cached, and fetched at most once per cooldown, whether the last fetch worked or not). A client
+ * repeats its token on every call, so a verified one is remembered (under its hash, never the
+ * token) for a minute at most: the RSA check is the largest part of a request's cost.
  */
 export class JwtAccessTokenVerifier implements AccessTokenVerifier {
-  private keySet?: { url: string; getKey: JWTVerifyGetKey };
-  private readonly verified = new BoundedTtlCache<string, VerifiedIdentity>(VERIFIED_CACHE_SIZE);
+  private keySet?: { url: string; keys: IssuerKeySet };
+  private readonly verified: BoundedTtlCache<string, VerifiedIdentity>;
 
-  constructor(private readonly profile: JwtVerificationProfile) {}
+  constructor(private readonly profile: JwtVerificationProfile) {
+    this.verified = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
+  }
 
   async verify(token: string): Promise<VerifiedIdentity> {
     if (!hasCanonicalSignature(token))
@@ -141,19 +147,21 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     const identity = await this.verifySignatureAndClaims(token);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
     const expiresAtMs = ((identity.expiresAt ?? 0) + this.profile.clockSkewSeconds) * 1000;
-    this.verified.set(key, identity, Math.min(expiresAtMs, Date.now() + VERIFIED_CACHE_MS));
+    this.verified.set(key, identity, Math.min(expiresAtMs, this.profile.now() + VERIFIED_CACHE_MS));
     return identity;
   }
 
   private async verifySignatureAndClaims(token: string): Promise<VerifiedIdentity> {
-    const getKey = await this.keys();
+    const keys = await this.keys();
+    const now = this.profile.now();
     let payload: AccessTokenClaims;
     try {
-      ({ payload } = await jwtVerify<AccessTokenClaims>(token, getKey, {
+      ({ payload } = await jwtVerify<AccessTokenClaims>(token, keys.getKey, {
         algorithms: this.profile.algorithms,
         issuer: this.profile.issuer,
         typ: this.profile.requiredType,
         clockTolerance: this.profile.clockSkewSeconds,
+        currentDate: new Date(now),
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
@@ -162,7 +170,7 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
       throw new UpstreamUnavailableError('the signing keys', `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
     }
     // jose checks iat only together with a maximum age; a token from the future is refused here.
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.profile.clockSkewSeconds)
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + this.profile.clockSkewSeconds)
       throw BearerChallengeError.invalidToken("The access token's iat claim is in the future.");
     return {
       ...identityClaims(payload),
@@ -172,22 +180,21 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     };
   }
 
-  private async keys(): Promise<JWTVerifyGetKey> {
+  private async keys(): Promise<IssuerKeySet> {
     const { published, fetchFrom } = await this.profile.jwksUrl().catch((error: unknown) => {
       throw new UpstreamUnavailableError('the authorization server', `Its metadata, which names the signing keys, is unavailable: ${error instanceof Error ? error.message : String(error)}`);
     });
     if (this.keySet?.url !== published) {
-      this.keySet = {
-        url: published,
-        getKey: createRemoteJWKSet(new URL(fetchFrom), {
-          timeoutDuration: this.profile.upstreamTimeoutMs,
-          cooldownDuration: this.profile.jwksRefreshCooldownMs,
-          cacheMaxAge: this.profile.jwksCacheMs,
-          [customFetch]: (url, options) => this.timedFetch(url, options),
-        }),
-      };
+      const keys = new IssuerKeySet(new URL(fetchFrom), {
+        timeoutMs: this.profile.upstreamTimeoutMs,
+        cacheMaxAgeMs: this.profile.jwksCacheMs,
+        refetchIntervalMs: this.profile.jwksRefreshCooldownMs,
+        now: this.profile.now,
+        fetch: (url, options) => this.timedFetch(url, options),
+      });
+      this.keySet = { url: published, keys };
     }
-    return this.keySet.getKey;
+    return this.keySet.keys;
   }
 
   private async timedFetch(url: string, options: RequestInit): Promise<Response> {

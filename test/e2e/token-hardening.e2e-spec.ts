@@ -123,5 +123,26 @@ describe('token hardening against the Clerk stand-in', () => {
     });
   });
 
+  describe('signing keys during a JWKS outage', () => {
+    it('fetches the keys once, not once per token, when they were never fetched, and answers 503 with Retry-After', async () => {
+      // A fresh app: the shared one has its keys already.
+      const app = await startTestApp(clerk);
+      try {
+        clerk.setFault('down', { scope: 'fapi' });
+        clerk.resetHits();
+        const tokens = await Promise.all(Array.from({ length: 20 }, () => clerk.mintJwt()));
+        const sequential: Response[] = [];
+        for (const token of tokens.slice(0, 10)) sequential.push(await post(app, token));
+        const concurrent = await Promise.all(tokens.slice(10).map((token) => post(app, token)));
+        for (const response of [...sequential, ...concurrent]) {
+          expect(response.status).toBe(503);
+          expect(response.headers.get('retry-after')).toBe('5');
+        }
+        expect(clerk.hits('fapiJwks')).toBe(1);
+      } finally {
+        await app.close();
+      }
+    });
+  });
 
 });

@@ -1,0 +1,129 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { AccessTokenVerifier } from '../../../src/auth/access-token-verifier.js';
+import { AuthModule } from '../../../src/auth/auth.module.js';
+import { CLOCK } from '../../../src/auth/clock.js';
+import { loadAppConfig } from '../../../src/config/app-config.js';
+import { ConfigModule } from '../../../src/config/config.module.js';
+import { BearerChallengeError, UpstreamUnavailableError } from '../../../src/errors/errors.js';
+import { MetricsModule } from '../../../src/metrics/metrics.module.js';
+import { ClerkStandIn } from '../../support/clerk-stand-in.js';
+import { clerkEnvironment } from '../../support/test-app.js';
+
+const COOLDOWN_SECONDS = 30;
+const COOLDOWN_MS = COOLDOWN_SECONDS * 1000;
+
+/**
+ * The Clerk verifier as AuthModule builds it, against the stand-in over real HTTP, with the clock
+ * replaced: time moves by assignment, never by waiting.
+ */
+describe('JWT verification against the issuer key set', () => {
+  let clerk: ClerkStandIn;
+  let moduleRef: TestingModule;
+  let verifier: AccessTokenVerifier;
+  let now: number;
+
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+  });
+  afterAll(() => clerk.close());
+
+  beforeEach(async () => {
+    now = Date.now();
+    const config = loadAppConfig({
+      ...clerkEnvironment(clerk),
+      JWKS_REFRESH_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
+    });
+    moduleRef = await Test.createTestingModule({
+      imports: [await ConfigModule.forRoot(config), MetricsModule, AuthModule.forRoot('clerk')],
+    })
+      .overrideProvider(CLOCK)
+      .useValue(() => now)
+      .compile();
+    verifier = moduleRef.get(AccessTokenVerifier);
+    clerk.resetHits();
+  });
+  afterEach(async () => {
+    clerk.setFault(null);
+    await moduleRef.close();
+  });
+
+  const refusal = async (token: string): Promise<unknown> =>
+    verifier.verify(token).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  const strangerToken = (index: number): Promise<string> => clerk.mintJwt({ kid: `ins_attacker_${index}` });
+
+  it('starts at most one key-set fetch per cooldown while the key set is down, however many kids it is asked for', async () => {
+    expect((await verifier.verify(await clerk.mintJwt())).userId).toBe(clerk.defaultUser.id);
+    clerk.setFault('down', { scope: 'fapi' });
+    now += COOLDOWN_MS;
+    clerk.resetHits();
+    for (let index = 0; index < 20; index += 1)
+      expect(await refusal(await strangerToken(index))).toBeInstanceOf(UpstreamUnavailableError);
+    expect(clerk.hits('fapiJwks')).toBe(1);
+
+    now += COOLDOWN_MS - 1;
+    expect(await refusal(await strangerToken(20))).toBeInstanceOf(UpstreamUnavailableError);
+    expect(clerk.hits('fapiJwks')).toBe(1);
+    now += 1;
+    expect(await refusal(await strangerToken(21))).toBeInstanceOf(UpstreamUnavailableError);
+    expect(clerk.hits('fapiJwks')).toBe(2);
+
+    // The keys fetched before the outage still verify the tokens they signed, without a fetch.
+    expect((await verifier.verify(await clerk.mintJwt())).userId).toBe(clerk.defaultUser.id);
+    expect(clerk.hits('fapiJwks')).toBe(2);
+  });
+
+  it('shares one fetch between concurrent requests for unknown kids', async () => {
+    await verifier.verify(await clerk.mintJwt());
+    now += COOLDOWN_MS;
+    clerk.resetHits();
+    clerk.setFault('slow', { scope: 'fapi', delayMs: 100 });
+    const strangers = await Promise.all(Array.from({ length: 20 }, (_, index) => strangerToken(index)));
+    const refusals = await Promise.all(strangers.map(refusal));
+    for (const error of refusals) expect(error).toBeInstanceOf(BearerChallengeError);
+    expect(clerk.hits('fapiJwks')).toBe(1);
+  });
+
+  it('refetches for unknown kids at most once per cooldown while the key set is up, and so picks up a rotated key', async () => {
+    await verifier.verify(await clerk.mintJwt());
+    clerk.resetHits();
+    await clerk.rotateKeys();
+    const rotated = await clerk.mintJwt();
+    for (let index = 0; index < 5; index += 1) {
+      const error = await refusal(index === 0 ? rotated : await strangerToken(index));
+      expect(error).toBeInstanceOf(BearerChallengeError);
+      expect((error as BearerChallengeError).code).toBe('invalid_token');
+    }
+    expect(clerk.hits('fapiJwks')).toBe(0);
+    now += COOLDOWN_MS;
+    expect((await verifier.verify(rotated)).userId).toBe(clerk.defaultUser.id);
+    expect(await refusal(await strangerToken(5))).toBeInstanceOf(BearerChallengeError);
+    expect(clerk.hits('fapiJwks')).toBe(1);
+  });
+
+  it('retries a first fetch that failed once the cooldown has passed, not before', async () => {
+    clerk.setFault('down', { scope: 'fapi' });
+    const token = await clerk.mintJwt();
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      expect(await refusal(token)).toBeInstanceOf(UpstreamUnavailableError);
+    expect(clerk.hits('fapiJwks')).toBe(1);
+    clerk.setFault(null);
+    expect(await refusal(token)).toBeInstanceOf(UpstreamUnavailableError);
+    now += COOLDOWN_MS;
+    expect((await verifier.verify(token)).userId).toBe(clerk.defaultUser.id);
+    expect(clerk.hits('fapiJwks')).toBe(2);
+  });
+
+  it('judges iat by its clock: beyond the skew ahead of it is refused', async () => {
+    const token = await clerk.mintJwt({ omitClaims: ['nbf'] });
+    now -= 60_000;
+    const error = await refusal(token);
+    expect(error).toBeInstanceOf(BearerChallengeError);
+    expect((error as BearerChallengeError).message).toMatch(/iat/);
+    now += 60_000;
+    expect((await verifier.verify(token)).userId).toBe(clerk.defaultUser.id);
+  });
+});
