@@ -5,6 +5,17 @@ import { JsonRpcHttpError } from '../errors/errors.js';
 import { isAllowed } from './allow-list.js';
 
 /**
+ * The authority a request is addressed to. Node keeps an absolute-form target
+ * (`POST http://evil.example/mcp`) as the request's url and Express routes it by its path alone, so
+ * Host would speak for a request that names another server. RFC 9112 §3.2.2: the target's
+ * authority wins, and Host is ignored. Otherwise Host as Express reads it (see the guard).
+ */
+function requestedAuthority(request: Request): string | undefined {
+  if (request.originalUrl.startsWith('/')) return request.host;
+  return URL.parse(request.originalUrl)?.host || undefined;
+}
+
+/**
  * DNS-rebinding protection the Streamable HTTP transport asks for: a browser `Origin` that is not
  * allowed, or a `Host` that is not ours, gets 403. Requests without `Origin` (server-side clients)
  * pass. `Host` is read as Express sees it, so behind an ingress that rewrites it, the forwarded
@@ -19,7 +30,7 @@ export class DnsRebindingGuard implements CanActivate {
     const origin = request.header('origin');
     if (origin !== undefined && !isAllowed(origin, this.config.allowedOrigins))
       throw new JsonRpcHttpError(403, -32000, `Forbidden: the origin ${origin} may not call this server (see ALLOWED_ORIGINS).`);
-    const host = request.host;
+    const host = requestedAuthority(request);
     if (!host || !isAllowed(host, this.config.allowedHosts))
       throw new JsonRpcHttpError(403, -32000, `Forbidden: this server does not answer to the host ${host ?? '(none)'} (see PUBLIC_BASE_URL and ALLOWED_HOSTS).`);
     return true;

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClerkStandIn, type JwtOptions, type StandInFault } from '../support/clerk-stand-in.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -145,4 +146,50 @@ describe('token hardening against the Clerk stand-in', () => {
     });
   });
 
+  describe('an absolute-form request target', () => {
+    /** fetch() always sends origin-form, so this speaks HTTP/1.1 through node:http with the target as given. */
+    const postTo = async (target: string): Promise<{ status: number; body: string }> => {
+      const token = await clerk.mintJwt();
+      const { host, port } = new URL(server.baseUrl);
+      return new Promise((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: target,
+            method: 'POST',
+            headers: {
+              Host: host,
+              'Content-Type': 'application/json',
+              Accept: ACCEPT,
+              Authorization: `Bearer ${token}`,
+            },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end(callTool('whoami'));
+      });
+    };
+
+    it('is judged by its own authority, not by the Host header (RFC 9112 §3.2.2)', async () => {
+      const foreign = await postTo('http://evil.example/mcp');
+      expect(foreign.status).toBe(403);
+      expect(JSON.parse(foreign.body)).toEqual({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: expect.stringContaining('evil.example') },
+        id: null,
+      });
+    });
+
+    it('is served when its authority is ours', async () => {
+      expect((await postTo(`${server.baseUrl}/mcp`)).status).toBe(200);
+    });
+  });
 });
