@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EmbeddedAuthorizationServer } from './embedded-authorization-server.js';
+import { EMBEDDED_AUTH_CLOCK, EmbeddedAuthorizationServer } from './embedded-authorization-server.js';
 import { EmbeddedIssuerRoutes } from './embedded-issuer-routes.js';
 import { InteractionController } from './interaction.controller.js';
 
@@ -9,7 +9,11 @@ import { InteractionController } from './interaction.controller.js';
  */
 @Module({
   controllers: [InteractionController],
-  providers: [EmbeddedAuthorizationServer, { provide: EmbeddedIssuerRoutes, useExisting: EmbeddedAuthorizationServer }],
+  providers: [
+    EmbeddedAuthorizationServer,
+    { provide: EmbeddedIssuerRoutes, useExisting: EmbeddedAuthorizationServer },
+    { provide: EMBEDDED_AUTH_CLOCK, useValue: () => Date.now() },
+  ],
   exports: [EmbeddedIssuerRoutes],
 })
 export class EmbeddedAuthModule {}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { AppConfig } from '../config/app-config.js';
 import { findDevelopmentAccount } from './development-accounts.js';
@@ -13,6 +13,10 @@ export const EMBEDDED_ROUTE_PREFIX = '/oauth';
 export const INTERACTION_PATH = `${EMBEDDED_ROUTE_PREFIX}/interaction`;
 
 const ACCESS_TOKEN_SECONDS = 3600;
+
+/** The embedded server's clock (epoch milliseconds), for what it times itself; tests replace it. */
+export const EMBEDDED_AUTH_CLOCK = Symbol('EMBEDDED_AUTH_CLOCK');
+export type Clock = () => number;
 
 /** Claims a token may carry, by the scope that releases them (OpenID Connect Core §5.4). */
 const CLAIMS_BY_SCOPE: Record<string, string[]> = {
@@ -32,7 +36,10 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
   readonly provider: Provider;
   private readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(EMBEDDED_AUTH_CLOCK) private readonly now: Clock,
+  ) {
     super();
     const state = new EmbeddedStateFile(resolve(config.embedded.stateFile));
     this.provider = new Provider(config.issuer, this.configuration(state));
@@ -71,7 +78,7 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
   private configuration(state: EmbeddedStateFile): Configuration {
     const scopes = [...this.config.scopes];
     return {
-      adapter: (model: string) => new FileAdapter(model, state),
+      adapter: (model: string) => new FileAdapter(model, state, this.now),
       jwks: { keys: [state.signingKey] },
       cookies: { keys: [state.cookieSecret] },
       routes: {

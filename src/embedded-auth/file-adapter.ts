@@ -1,11 +1,24 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EmbeddedStateFile } from './embedded-state-file.js';
 
+/**
+ * How long a rotated refresh token still answers. oidc-provider rotates public clients' refresh
+ * tokens and, on seeing a used one again, revokes the whole grant (reuse detection). Clients such
+ * as Claude refresh twice at once, and any client may retry a refresh whose answer it lost, which
+ * signed users out. OAuth 2.1 §4.3.1 asks that public clients' refresh tokens be rotated (or
+ * sender-constrained), so we keep rotation and reuse detection and allow a short grace period
+ * instead, as Okta and Auth0 do: long enough for a concurrent call or a quick retry, short enough
+ * that a token replayed later still revokes the grant.
+ */
+export const REFRESH_TOKEN_REUSE_SECONDS = 30;
+
 /** oidc-provider's storage interface over the state file; one instance per model (Client, Grant, ...). */
 export class FileAdapter implements Adapter {
   constructor(
     private readonly model: string,
     private readonly state: EmbeddedStateFile,
+    /** Epoch milliseconds, for the refresh-token reuse window. */
+    private readonly now: () => number,
   ) {}
 
   private key(id: string): string {
@@ -17,7 +30,11 @@ export class FileAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.state.get(this.key(id))?.payload as AdapterPayload | undefined;
+    const payload = this.state.get(this.key(id))?.payload as AdapterPayload | undefined;
+    // Within the window a used refresh token looks unused, so it is rotated again rather than treated as stolen.
+    if (this.model === 'RefreshToken' && payload?.consumed !== undefined && this.epochSeconds() - Number(payload.consumed) < REFRESH_TOKEN_REUSE_SECONDS)
+      return { ...payload, consumed: undefined };
+    return payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -36,7 +53,13 @@ export class FileAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const record = this.state.get(this.key(id));
-    if (record) this.state.set(this.key(id), { ...record, payload: { ...record.payload, consumed: Math.floor(Date.now() / 1000) } });
+    // The first use starts the reuse window; a reuse within it must not extend it.
+    if (record && record.payload.consumed === undefined)
+      this.state.set(this.key(id), { ...record, payload: { ...record.payload, consumed: this.epochSeconds() } });
+  }
+
+  private epochSeconds(): number {
+    return Math.floor(this.now() / 1000);
   }
 
   async destroy(id: string): Promise<void> {

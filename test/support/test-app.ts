@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
 import { configureHttpApplication } from '../../src/app.setup.js';
 import type { RawEnvironment } from '../../src/config/environment.js';
@@ -40,19 +40,27 @@ export function clerkEnvironment(clerk: ClerkStandIn): RawEnvironment {
 
 /**
  * Starts the whole application through the Nest testing module, listening on loopback: against
- * the Clerk stand-in when one is given, otherwise on whatever provider `env` selects.
+ * the Clerk stand-in when one is given, otherwise on whatever provider `env` selects. `override`
+ * replaces providers (a clock, say) before the module compiles.
  */
-export async function startTestApp(clerk: ClerkStandIn | null, env: RawEnvironment = {}, port?: number): Promise<TestApp> {
+export async function startTestApp(
+  clerk: ClerkStandIn | null,
+  env: RawEnvironment = {},
+  port?: number,
+  override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
+): Promise<TestApp> {
   port ??= await freePort();
   const baseUrl = `http://localhost:${port}`;
   // LOG_LEVEL=fatal: a JSON line per request would drown the test output (test/e2e/server-process reads them).
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      await AppModule.forRoot({
-        env: { NODE_ENV: 'test', LOG_LEVEL: 'fatal', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
-      }),
-    ],
-  }).compile();
+  const moduleRef = await override(
+    Test.createTestingModule({
+      imports: [
+        await AppModule.forRoot({
+          env: { NODE_ENV: 'test', LOG_LEVEL: 'fatal', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
+        }),
+      ],
+    }),
+  ).compile();
   const app = configureHttpApplication(moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] }));
   await app.listen(port, '127.0.0.1');
   const mcpPath = env.MCP_PATH ?? '/mcp';

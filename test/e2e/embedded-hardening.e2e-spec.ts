@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { EMBEDDED_AUTH_CLOCK } from '../../src/embedded-auth/embedded-authorization-server.js';
+import { browseToRedirect, MemoryOAuthClient, signInAndAllow, type PageAction } from '../support/oauth-browser.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const LIST_TOOLS = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+
+interface TokenAnswer {
+  status: number;
+  body: { access_token?: string; refresh_token?: string; scope?: string; error?: string };
+}
+
+describe('embedded authorization server hardening', () => {
+  let directory: string;
+  let server: TestApp;
+  // The server's clock for the refresh-token reuse window; tests move it instead of waiting.
+  let clockMs = Date.now();
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'embedded-hardening-'));
+    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') }, undefined, (builder) =>
+      builder.overrideProvider(EMBEDDED_AUTH_CLOCK).useValue(() => clockMs),
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** Registers a client through the SDK and sends it to the authorization page; `adjust` edits that URL first. */
+  async function authorizationUrlFor(client: MemoryOAuthClient, adjust: (url: URL) => void = () => undefined): Promise<URL> {
+    expect(await auth(client, { serverUrl: server.mcpUrl })).toBe('REDIRECT');
+    const url = new URL(client.authorizationUrl as URL);
+    adjust(url);
+    return url;
+  }
+
+  async function signIn(act: PageAction = signInAndAllow('alice'), adjust?: (url: URL) => void): Promise<{ client: MemoryOAuthClient; tokens: OAuthTokens }> {
+    const client = new MemoryOAuthClient(REDIRECT);
+    const callback = await browseToRedirect(await authorizationUrlFor(client, adjust), REDIRECT, act);
+    expect(await auth(client, { serverUrl: server.mcpUrl, authorizationCode: callback.searchParams.get('code') as string })).toBe('AUTHORIZED');
+    return { client, tokens: client.tokens() as OAuthTokens };
+  }
+
+  async function refresh(client: MemoryOAuthClient, refreshToken: string): Promise<TokenAnswer> {
+    const response = await fetch(`${server.baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.clientInformation()?.client_id as string }),
+    });
+    return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };
+  }
+
+  async function listToolsStatus(accessToken: string): Promise<number> {
+    const response = await fetch(server.mcpUrl, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: LIST_TOOLS,
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  describe('refresh tokens used twice', () => {
+    it('answers two concurrent refreshes with the same token, and the grant survives', async () => {
+      const { client, tokens } = await signIn();
+      const answers = await Promise.all([refresh(client, tokens.refresh_token as string), refresh(client, tokens.refresh_token as string)]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+      for (const { body } of answers) {
+        // Still rotated: each answer carries a new refresh token.
+        expect(body.refresh_token).toBeTruthy();
+        expect(body.refresh_token).not.toBe(tokens.refresh_token);
+        expect(await listToolsStatus(body.access_token as string)).toBe(200);
+      }
+      const next = await refresh(client, answers[1].body.refresh_token as string);
+      expect(next.status).toBe(200);
+      expect(await listToolsStatus(next.body.access_token as string)).toBe(200);
+    });
+
+    it('answers a sequential reuse within the window, and both successors keep working', async () => {
+      const { client, tokens } = await signIn();
+      const first = await refresh(client, tokens.refresh_token as string);
+      expect(first.status).toBe(200);
+      clockMs += 5_000;
+      const reuse = await refresh(client, tokens.refresh_token as string);
+      expect(reuse).toMatchObject({ status: 200, body: { scope: 'profile email' } });
+      expect((await refresh(client, first.body.refresh_token as string)).status).toBe(200);
+      expect((await refresh(client, reuse.body.refresh_token as string)).status).toBe(200);
+    });
+
+    it('still treats a reuse after the window as theft: refused, and the whole grant is revoked', async () => {
+      const { client, tokens } = await signIn();
+      const first = await refresh(client, tokens.refresh_token as string);
+      expect(first.status).toBe(200);
+      clockMs += 31_000;
+      expect(await refresh(client, tokens.refresh_token as string)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+      expect(await refresh(client, first.body.refresh_token as string)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    });
+  });
+});
