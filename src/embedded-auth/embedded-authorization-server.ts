@@ -99,6 +99,8 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
       scopes: ['openid', 'offline_access', ...scopes],
       claims: { openid: ['sub'], ...CLAIMS_BY_SCOPE },
       findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => findDevelopmentAccount(sub),
+      // OAuth 2.1 has no implicit flow: only code (with PKCE) is advertised, registered and accepted.
+      responseTypes: ['code'],
       pkce: { required: () => true },
       clientBasedCORS: () => true,
       interactions: { url: async (_ctx: KoaContextWithOIDC, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },

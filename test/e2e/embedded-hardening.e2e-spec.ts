@@ -103,4 +103,37 @@ describe('embedded authorization server hardening', () => {
       expect(await refresh(client, first.body.refresh_token as string)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     });
   });
+
+  describe('authorization code flow only', () => {
+    it.each(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'])('advertises only code and its grants at %s', async (path) => {
+      const metadata = (await (await fetch(`${server.baseUrl}${path}`)).json()) as Record<string, string[]>;
+      expect(metadata.response_types_supported).toEqual(['code']);
+      expect([...metadata.grant_types_supported].sort()).toEqual(['authorization_code', 'refresh_token']);
+    });
+
+    it('refuses to register a client for the implicit flow', async () => {
+      const response = await fetch(`${server.baseUrl}/oauth/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['https://client.example.com/callback'], response_types: ['id_token'], grant_types: ['implicit'], token_endpoint_auth_method: 'none' }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
+    });
+
+    it.each(['id_token', 'id_token token', 'code id_token', 'token'])('refuses an authorization request with response_type=%s', async (responseType) => {
+      const url = await authorizationUrlFor(new MemoryOAuthClient(REDIRECT), (u) => {
+        u.searchParams.set('response_type', responseType);
+        u.searchParams.set('scope', 'openid profile');
+        u.searchParams.set('nonce', 'n-0S6_WzA2Mj');
+      });
+      const response = await fetch(url, { redirect: 'manual' });
+      const location = new URL(response.headers.get('location') ?? `${server.baseUrl}/none`);
+      const answer = new URLSearchParams(location.hash.slice(1) || location.search);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+      expect(answer.get('error')).toBe('unsupported_response_type');
+      expect(answer.get('code')).toBeNull();
+      expect(answer.get('id_token')).toBeNull();
+    });
+  });
 });
