@@ -3,4 +3,8 @@
 // Node.js from 20 on with nothing but commander, so nothing here imports the server.
 import { runCli } from './program.js';
 
-process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});

@@ -43,7 +43,13 @@ export class DoctorHttp {
     this.progress.update(`${method} ${url}`);
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      const response = await fetch(url, { method, headers: request.headers, body: request.body, redirect: 'manual', signal });
+      const response = await fetch(url, {
+        method,
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal,
+      });
       return { status: response.status, headers: response.headers, body: await readCapped(response) };
     } catch (error) {
       if (signal.aborted) throw new NoAnswerError(`${method} ${url} got no answer within ${this.timeoutMs / 1000} s`);
@@ -54,7 +60,7 @@ export class DoctorHttp {
 
 async function readCapped(response: Response): Promise<string> {
   if (!response.body) return '';
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -73,7 +79,8 @@ async function readCapped(response: Response): Promise<string> {
 /** fetch() hides the socket error in `cause`; that is the part worth showing (ECONNREFUSED, ENOTFOUND, ...). */
 function networkReason(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? `${cause.code} (${cause.message})` : cause.message;
+  if (cause instanceof Error)
+    return 'code' in cause && typeof cause.code === 'string' ? `${cause.code} (${cause.message})` : cause.message;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -98,8 +105,11 @@ export function isLoopbackHost(hostname: string): boolean {
 /** https anywhere, or http on loopback. */
 export function isSecureEnough(url: string): boolean {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  return parsed !== undefined && (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)));
+  return (
+    parsed !== undefined &&
+    (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)))
+  );
 }
 
 export const stringList = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+  Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;

@@ -32,9 +32,11 @@ interface DoctorFlags {
 }
 
 function mcpUrl(value: string): string {
-  if (!URL.canParse(value)) throw new InvalidArgumentError('must be an absolute URL, e.g. https://mcp.example.com/mcp.');
+  if (!URL.canParse(value))
+    throw new InvalidArgumentError('must be an absolute URL, e.g. https://mcp.example.com/mcp.');
   const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('must be an http or https URL.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError('must be an http or https URL.');
   if (url.hash !== '') throw new InvalidArgumentError('must not have a fragment.');
   // Exactly as typed: the doctor compares the advertised resource with what the user gives clients.
   return value;
@@ -49,13 +51,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
   program
     .command('doctor')
-    .description('Check a deployed MCP URL from outside, the way ChatGPT and Claude connect to it, and say how to fix what fails.')
+    .description(
+      'Check a deployed MCP URL from outside, the way ChatGPT and Claude connect to it, and say how to fix what fails.',
+    )
     .argument('<url>', 'the MCP endpoint exactly as clients are given it, e.g. https://mcp.example.com/mcp', mcpUrl)
     .option('--json', 'print the report as JSON')
     .option('--sign-in', 'also sign in as a public client (opens a browser) and call tools in both protocol eras')
     .option('--no-browser', 'with --sign-in: only print the sign-in URL, do not open a browser')
     .addOption(new Option('--timeout <seconds>', 'deadline for each request').argParser(seconds).default(10))
-    .addOption(new Option('--sign-in-timeout <seconds>', 'how long to wait for the browser sign-in').argParser(seconds).default(300))
+    .addOption(
+      new Option('--sign-in-timeout <seconds>', 'how long to wait for the browser sign-in')
+        .argParser(seconds)
+        .default(300),
+    )
     .option('--no-color', 'no colours (also off when NO_COLOR is set or the output is not a terminal)')
     .exitOverride()
     .action(async (url: string, flags: DoctorFlags) => {
@@ -72,7 +80,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : USAGE_ERROR;
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+      ? 0
+      : USAGE_ERROR;
   }
   return exitCode;
 }

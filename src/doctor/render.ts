@@ -17,8 +17,20 @@ export function renderText(report: DoctorReport, styles: Styles): string {
     if (check.fix) lines.push(`${' '.repeat(6 + width + 2)}${styles.dim('fix:')} ${check.fix}`);
   }
   const { ok, warn, fail, skip } = report.summary;
-  const counts = [`${ok} ok`, `${warn} warning${warn === 1 ? '' : 's'}`, `${fail} failed`, ...(skip > 0 ? [`${skip} skipped`] : [])];
-  lines.push('', fail > 0 ? styles.red(counts.join(', ')) : warn > 0 ? styles.yellow(counts.join(', ')) : styles.green(counts.join(', ')));
+  const counts = [
+    `${ok} ok`,
+    `${warn} warning${warn === 1 ? '' : 's'}`,
+    `${fail} failed`,
+    ...(skip > 0 ? [`${skip} skipped`] : []),
+  ];
+  lines.push(
+    '',
+    fail > 0
+      ? styles.red(counts.join(', '))
+      : warn > 0
+        ? styles.yellow(counts.join(', '))
+        : styles.green(counts.join(', ')),
+  );
   return `${lines.join('\n')}\n`;
 }
 

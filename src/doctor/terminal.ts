@@ -50,14 +50,24 @@ const ansi =
   (text: string): string =>
     `\x1b[${open}m${text}\x1b[${close}m`;
 
-const COLOURED: Styles = { green: ansi(32, 39), yellow: ansi(33, 39), red: ansi(31, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+const COLOURED: Styles = {
+  green: ansi(32, 39),
+  yellow: ansi(33, 39),
+  red: ansi(31, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+};
 const PLAIN: Styles = { green: String, yellow: String, red: String, dim: String, bold: String };
 
 /**
  * Colours only for a terminal, and never when NO_COLOR is set (no-color.org) or TERM is dumb.
  * Hand-written escapes rather than util.styleText, which Node 20 before 20.12 lacks.
  */
-export function stylesFor(stream: OutputStream, env: Record<string, string | undefined>, colourWanted: boolean): Styles {
+export function stylesFor(
+  stream: OutputStream,
+  env: Record<string, string | undefined>,
+  colourWanted: boolean,
+): Styles {
   const colour = colourWanted && stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
   return colour ? COLOURED : PLAIN;
 }

@@ -34,7 +34,13 @@ export class ConfigurationCheck implements OnApplicationBootstrap {
   async run(): Promise<CheckResult[]> {
     const document = await this.metadata.get('oauth-authorization-server');
     const checks = [
-      ...authorizationServerRules(document, this.config.issuer, this.config.scopes, 'MCP_SCOPES', 'the configured issuer'),
+      ...authorizationServerRules(
+        document,
+        this.config.issuer,
+        this.config.scopes,
+        'MCP_SCOPES',
+        'the configured issuer',
+      ),
       omitsOfflineAccess(this.config.scopes, 'MCP_SCOPES'),
     ];
     this.logChanges(checks.filter((check) => check.status === 'warn' || check.status === 'fail'));
@@ -44,8 +50,10 @@ export class ConfigurationCheck implements OnApplicationBootstrap {
   private logChanges(problems: CheckResult[]): void {
     const key = problems.map(describeProblem).join('\n');
     if (key === this.logged) return;
-    if (problems.length === 0) this.logger.log(`The configuration passes its checks against ${this.config.issuer} again`);
-    for (const problem of problems) this.logger.warn(`Configuration check failed against ${this.config.issuer}: ${describeProblem(problem)}`);
+    if (problems.length === 0)
+      this.logger.log(`The configuration passes its checks against ${this.config.issuer} again`);
+    for (const problem of problems)
+      this.logger.warn(`Configuration check failed against ${this.config.issuer}: ${describeProblem(problem)}`);
     this.logged = key;
   }
 }

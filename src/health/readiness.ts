@@ -31,7 +31,12 @@ export class Readiness {
   ) {}
 
   checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
-    return [() => this.lifecycle(), () => this.authorizationServer(), () => this.signingKeys(), () => this.configuration()];
+    return [
+      () => this.lifecycle(),
+      () => this.authorizationServer(),
+      () => this.signingKeys(),
+      () => this.configuration(),
+    ];
   }
 
   private async lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
@@ -78,7 +83,8 @@ export class Readiness {
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           // Verification keeps using keys this old, so readiness does too rather than failing every replica at once.
-          if (this.keysFetchedAt !== undefined && Date.now() - this.keysFetchedAt < this.config.jwksCacheMs) return { stale: true, reason };
+          if (this.keysFetchedAt !== undefined && Date.now() - this.keysFetchedAt < this.config.jwksCacheMs)
+            return { stale: true, reason };
           throw error;
         }
       })
@@ -99,10 +105,17 @@ export class Readiness {
       body = await response.json();
     } catch (error) {
       this.metrics.upstreamCall('jwks', signal.aborted ? 'timeout' : 'error', elapsed());
-      throw this.problem(signal.aborted ? `${url} did not answer within ${this.config.upstreamTimeoutMs} ms` : error instanceof Error ? error.message : String(error));
+      throw this.problem(
+        signal.aborted
+          ? `${url} did not answer within ${this.config.upstreamTimeoutMs} ms`
+          : error instanceof Error
+            ? error.message
+            : String(error),
+      );
     }
     this.metrics.upstreamCall('jwks', 'success', elapsed());
-    const keys = typeof body === 'object' && body !== null && 'keys' in body && Array.isArray(body.keys) ? body.keys.length : 0;
+    const keys =
+      typeof body === 'object' && body !== null && 'keys' in body && Array.isArray(body.keys) ? body.keys.length : 0;
     if (keys === 0) throw this.problem(`${url} publishes no keys`);
     if (this.keysProblem !== undefined) this.logger.log(`Signing keys fetchable again from ${url}`);
     this.keysProblem = undefined;

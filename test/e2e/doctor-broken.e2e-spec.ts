@@ -12,10 +12,12 @@ import { ClerkStandIn } from '../support/clerk-stand-in.js';
 import { doctorReport } from '../support/doctor-run.js';
 import { FaultyProxy, type ProxyFault } from '../support/faulty-proxy.js';
 import { OidcTestIssuer } from '../support/oidc-test-issuer.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { freePort, startTestApp } from '../support/test-app.js';
 
-const failed = (report: DoctorReport): string[] => report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
-const check = (report: DoctorReport, id: string): CheckResult | undefined => report.checks.find((result) => result.id === id);
+const failed = (report: DoctorReport): string[] =>
+  report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
+const check = (report: DoctorReport, id: string): CheckResult | undefined =>
+  report.checks.find((result) => result.id === id);
 
 let directory: string;
 let stateFiles = 0;
@@ -37,7 +39,12 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 /** The embedded product behind a proxy with one fault, advertising the proxy's URL as clients see it. */
 async function behindProxy(fault: ProxyFault): Promise<string> {
   const proxyPort = await freePort();
-  const app = started(await startTestApp(null, { PUBLIC_BASE_URL: `http://localhost:${proxyPort}`, EMBEDDED_AUTH_STATE_FILE: stateFile() }));
+  const app = started(
+    await startTestApp(null, {
+      PUBLIC_BASE_URL: `http://localhost:${proxyPort}`,
+      EMBEDDED_AUTH_STATE_FILE: stateFile(),
+    }),
+  );
   const proxy = started(await FaultyProxy.start(proxyPort, app.baseUrl, fault));
   return `${proxy.url}/mcp`;
 }
@@ -45,13 +52,21 @@ async function behindProxy(fault: ProxyFault): Promise<string> {
 describe('doctor finds what breaks a connector', () => {
   it('a wrong PUBLIC_BASE_URL: prm.resource, with the origin to set', async () => {
     const port = await freePort();
-    started(await startTestApp(null, { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMBEDDED_AUTH_STATE_FILE: stateFile() }, port));
+    started(
+      await startTestApp(
+        null,
+        { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMBEDDED_AUTH_STATE_FILE: stateFile() },
+        port,
+      ),
+    );
     const url = `http://localhost:${port}/mcp`;
     const report = await doctorReport(url);
     expect(check(report, 'prm.resource')).toMatchObject({
       status: 'fail',
       seen: expect.stringContaining(`says resource "http://127.0.0.1:${port}/mcp"`),
-      fix: expect.stringMatching(new RegExp(`^Set PUBLIC_BASE_URL to http://localhost:${port}, the origin clients use`)),
+      fix: expect.stringMatching(
+        new RegExp(`^Set PUBLIC_BASE_URL to http://localhost:${port}, the origin clients use`),
+      ),
     });
     expect(failed(report)).toEqual(['prm.resource']);
     expect(report.exitCode).toBe(1);
@@ -62,7 +77,10 @@ describe('doctor finds what breaks a connector', () => {
     const report = await doctorReport(url);
     expect(failed(report)).toEqual(['prm.root']);
     const root = `${new URL(url).origin}/.well-known/oauth-protected-resource`;
-    expect(check(report, 'prm.root')).toMatchObject({ seen: `GET ${root} answered 404 text/html`, fix: expect.stringContaining(`Serve the protected-resource metadata at ${root}`) });
+    expect(check(report, 'prm.root')).toMatchObject({
+      seen: `GET ${root} answered 404 text/html`,
+      fix: expect.stringContaining(`Serve the protected-resource metadata at ${root}`),
+    });
     expect(report.exitCode).toBe(1);
   });
 
@@ -88,7 +106,9 @@ describe('doctor finds what breaks a connector', () => {
     const report = await doctorReport(await behindProxy('rewrite-host'));
     expect(check(report, 'endpoint.unauthenticated')).toMatchObject({
       status: 'fail',
-      seen: expect.stringMatching(/answered 403 \(-32000 Forbidden: this server does not answer to the host mcp-backend\.internal/),
+      seen: expect.stringMatching(
+        /answered 403 \(-32000 Forbidden: this server does not answer to the host mcp-backend\.internal/,
+      ),
       fix: expect.stringContaining('proxy_set_header Host $host'),
     });
   });
@@ -120,7 +140,9 @@ describe('doctor finds what breaks a connector', () => {
       const body = (await readiness.json()) as { details: Record<string, { status: string; message?: string }> };
       expect(body.details.authorization_server.status).toBe('up');
       expect(body.details.configuration.status).toBe('down');
-      expect(body.details.configuration.message).toMatch(/^as\.scopes: profile email \(MCP_SCOPES\) not in scopes_supported .* Fix: .*MCP_SCOPES/);
+      expect(body.details.configuration.message).toMatch(
+        /^as\.scopes: profile email \(MCP_SCOPES\) not in scopes_supported .* Fix: .*MCP_SCOPES/,
+      );
     });
   });
 
@@ -152,7 +174,9 @@ describe('doctor finds what breaks a connector', () => {
         const app = started(await startTestApp(clerk));
         const report = await doctorReport(app.mcpUrl);
         expect(failed(report)).toEqual(['as.registration']);
-        expect(check(report, 'as.registration')?.fix).toContain('Clerk: Configure → OAuth applications → Dynamic client registration');
+        expect(check(report, 'as.registration')?.fix).toContain(
+          'Clerk: Configure → OAuth applications → Dynamic client registration',
+        );
         expect((await fetch(`${app.baseUrl}/readyz`)).status).toBe(503);
       } finally {
         clerk.setMetadataOverrides({});

@@ -29,7 +29,9 @@ describe('doctor against the product itself', () => {
     });
 
     it('signs in as a public client and calls tools in both protocol eras, and never prints the token', async () => {
-      const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], { signInAs: 'alice' });
+      const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], {
+        signInAs: 'alice',
+      });
       expect(notOk(report)).toEqual([]);
       const seen = Object.fromEntries(report.checks.map((check) => [check.id, check.seen]));
       expect(seen['sign-in.token']).toMatch(/^JWT access token, scopes profile email, lifetime 3600 s/);
@@ -69,17 +71,27 @@ describe('doctor against the product itself', () => {
     });
 
     it('finds nothing wrong, signed in too', async () => {
-      const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], { signInAs: 'alice' });
+      const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], {
+        signInAs: 'alice',
+      });
       expect(notOk(report)).toEqual([]);
-      expect(report.checks.find((check) => check.id === 'as.metadata')?.seen).toBe(`found at ${clerk.issuer}/.well-known/oauth-authorization-server`);
+      expect(report.checks.find((check) => check.id === 'as.metadata')?.seen).toBe(
+        `found at ${clerk.issuer}/.well-known/oauth-authorization-server`,
+      );
     });
 
     it('says so when the token is opaque, and still calls tools', async () => {
       clerk.setTokenFormat('opaque');
       try {
-        const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], { signInAs: 'alice' });
-        expect(notOk(report)).toEqual(['sign-in.audience: warn the access token is opaque, so its audience cannot be read from outside']);
-        expect(report.checks.find((check) => check.id === 'sign-in.token')?.seen).toMatch(/^opaque access token, scopes profile email/);
+        const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], {
+          signInAs: 'alice',
+        });
+        expect(notOk(report)).toEqual([
+          'sign-in.audience: warn the access token is opaque, so its audience cannot be read from outside',
+        ]);
+        expect(report.checks.find((check) => check.id === 'sign-in.token')?.seen).toMatch(
+          /^opaque access token, scopes profile email/,
+        );
         expect(report.exitCode).toBe(0);
       } finally {
         clerk.setTokenFormat('jwt');

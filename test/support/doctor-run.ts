@@ -16,24 +16,30 @@ const SIGN_IN_PROMPT = /Sign in at this URL to continue:\n(\S+)\n/;
  * it with --no-browser), signs in on the authorization server's pages and follows the redirect
  * to the command's loopback listener, as a browser would.
  */
-export async function runDoctorCli(args: string[], options: { signInAs?: string; env?: Record<string, string> } = {}): Promise<DoctorRun> {
+export async function runDoctorCli(
+  args: string[],
+  options: { signInAs?: string; env?: Record<string, string> } = {},
+): Promise<DoctorRun> {
   let stdout = '';
   let stderr = '';
   let browsing: Promise<void> | undefined;
-  let browserError: unknown;
+  let browserError: Error | undefined;
   const code = await runCli(args, {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: {
       write: (text: string) => {
         stderr += text;
         const prompt = SIGN_IN_PROMPT.exec(stderr);
-        if (prompt && options.signInAs && !browsing) browsing = actAsBrowser(new URL(prompt[1]), options.signInAs).catch((error: unknown) => (browserError = error));
+        if (prompt && options.signInAs && !browsing)
+          browsing = actAsBrowser(new URL(prompt[1]), options.signInAs).catch((error: Error) => {
+            browserError = error;
+          });
       },
     },
     env: options.env ?? {},
   });
   await browsing;
-  if (browserError) throw browserError;
+  if (browserError !== undefined) throw browserError;
   return { code, stdout, stderr };
 }
 
@@ -45,10 +51,15 @@ async function actAsBrowser(authorizationUrl: URL, userName: string): Promise<vo
 }
 
 /** The doctor's `--json` report for `url`. */
-export async function doctorReport(url: string, extraArgs: string[] = [], options: { signInAs?: string } = {}): Promise<DoctorReport & { exitCode: number; stderr: string }> {
+export async function doctorReport(
+  url: string,
+  extraArgs: string[] = [],
+  options: { signInAs?: string } = {},
+): Promise<DoctorReport & { exitCode: number; stderr: string }> {
   const run = await runDoctorCli(['doctor', url, '--json', ...extraArgs], options);
   return { ...(JSON.parse(run.stdout) as DoctorReport), exitCode: run.code, stderr: run.stderr };
 }
 
 /** The checks that are not ok, as `id: status` lines, for messages that show at once what went wrong. */
-export const notOk = (report: DoctorReport): string[] => report.checks.filter((check) => check.status !== 'ok').map((check) => `${check.id}: ${check.status} ${check.seen}`);
+export const notOk = (report: DoctorReport): string[] =>
+  report.checks.filter((check) => check.status !== 'ok').map((check) => `${check.id}: ${check.status} ${check.seen}`);

@@ -2,7 +2,7 @@ import { createServer, request as forward, type IncomingMessage, type Server, ty
 
 /** One misconfiguration of a reverse proxy in front of a correct server, as reported from the field. */
 export type ProxyFault =
-  /** Routes only the path-suffixed metadata; the root /.well-known/oauth-protected-resource gets the proxy's 404 page. */
+  /** Routes only the path-suffixed metadata; the root /.well-known/oauth-protected-resource gets a 404 page. */
   | 'drop-root-metadata'
   /** Puts authentication in front of everything, CORS preflights included. */
   | 'preflight-401'
@@ -27,7 +27,8 @@ export class FaultyProxy {
   static async start(port: number, target: string, fault: ProxyFault): Promise<FaultyProxy> {
     const upstream = new URL(target);
     const server = createServer((request, response) => {
-      if (!answerFault(fault, request, response)) relay(request, response, upstream, fault === 'rewrite-host' ? UPSTREAM_NAME : undefined);
+      if (!answerFault(fault, request, response))
+        relay(request, response, upstream, fault === 'rewrite-host' ? UPSTREAM_NAME : undefined);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -50,23 +51,37 @@ function answerFault(fault: ProxyFault, request: IncomingMessage, response: Serv
     return true;
   }
   if (fault === 'preflight-401' && request.method === 'OPTIONS') {
-    response.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' }).end('{"error":"unauthorized"}');
+    response
+      .writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' })
+      .end('{"error":"unauthorized"}');
     return true;
   }
   if (fault === 'probe-400' && request.headers['mcp-protocol-version'] === '2026-07-28') {
-    const error = { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: Unsupported protocol version' } };
+    const error = {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32000, message: 'Bad Request: Unsupported protocol version' },
+    };
     response.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify(error));
     return true;
   }
   return false;
 }
 
-function relay(request: IncomingMessage, response: ServerResponse, upstream: URL, hostOverride: string | undefined): void {
+function relay(
+  request: IncomingMessage,
+  response: ServerResponse,
+  upstream: URL,
+  hostOverride: string | undefined,
+): void {
   const headers = { ...request.headers, ...(hostOverride ? { host: hostOverride } : {}) };
-  const outgoing = forward({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers }, (answer) => {
-    response.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(response);
-  });
+  const outgoing = forward(
+    { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers },
+    (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    },
+  );
   outgoing.on('error', () => response.writeHead(502).end());
   request.pipe(outgoing);
 }

@@ -11,7 +11,11 @@ export type AuthorizationServerDocument = Record<string, unknown>;
 const CLERK_OAUTH_SETTINGS = 'Clerk: Configure → OAuth applications';
 
 /** RFC 8414 §3.3 and the MCP 2026-07-28 discovery rules: the document must name the issuer it was found for. */
-export function issuerMatches(document: AuthorizationServerDocument, expectedIssuer: string, expectedIs = 'the issuer URL'): CheckResult {
+export function issuerMatches(
+  document: AuthorizationServerDocument,
+  expectedIssuer: string,
+  expectedIs = 'the issuer URL',
+): CheckResult {
   if (document.issuer === expectedIssuer) return ok('as.issuer', `issuer is ${expectedIssuer}`);
   return fail(
     'as.issuer',
@@ -25,7 +29,9 @@ export function supportsPkceS256(document: AuthorizationServerDocument): CheckRe
   if (methods?.includes('S256')) return ok('as.pkce-s256', `code_challenge_methods_supported lists S256`);
   return fail(
     'as.pkce-s256',
-    methods ? `code_challenge_methods_supported is ${JSON.stringify(methods)}, without S256, so clients would refuse it` : 'code_challenge_methods_supported is missing, so clients would refuse it',
+    methods
+      ? `code_challenge_methods_supported is ${JSON.stringify(methods)}, without S256, so clients would refuse it`
+      : 'code_challenge_methods_supported is missing, so clients would refuse it',
     'Turn on PKCE with S256 at the authorization server so that its metadata lists code_challenge_methods_supported: ["S256"].',
   );
 }
@@ -35,7 +41,8 @@ export function supportsAuthorizationCode(document: AuthorizationServerDocument)
   const grants = stringList(document.grant_types_supported);
   const responses = stringList(document.response_types_supported);
   const grantOk = grants === undefined || grants.includes('authorization_code');
-  if (grantOk && responses?.includes('code')) return ok('as.authorization-code', `authorization_code grant with response type code`);
+  if (grantOk && responses?.includes('code'))
+    return ok('as.authorization-code', `authorization_code grant with response type code`);
   return fail(
     'as.authorization-code',
     `grant_types_supported ${JSON.stringify(grants ?? 'absent')}, response_types_supported ${JSON.stringify(responses ?? 'absent')}`,
@@ -43,7 +50,10 @@ export function supportsAuthorizationCode(document: AuthorizationServerDocument)
   );
 }
 
-/** ChatGPT and Claude register as public clients: no secret, PKCE instead. The RFC 8414 default is client_secret_basic. */
+/**
+ * ChatGPT and Claude register as public clients: no secret, PKCE instead. Without the field,
+ * RFC 8414's default is client_secret_basic alone.
+ */
 export function supportsPublicClients(document: AuthorizationServerDocument): CheckResult {
   const methods = stringList(document.token_endpoint_auth_methods_supported) ?? ['client_secret_basic'];
   if (methods.includes('none')) return ok('as.public-clients', `token_endpoint_auth_methods_supported lists none`);
@@ -58,7 +68,10 @@ export function offersRegistration(document: AuthorizationServerDocument): Check
   const registration = typeof document.registration_endpoint === 'string';
   const cimd = document.client_id_metadata_document_supported === true;
   if (registration || cimd) {
-    const offered = [registration ? `registration_endpoint ${String(document.registration_endpoint)}` : '', cimd ? 'client ID metadata documents' : ''];
+    const offered = [
+      registration ? `registration_endpoint ${String(document.registration_endpoint)}` : '',
+      cimd ? 'client ID metadata documents' : '',
+    ];
     return ok('as.registration', `offers ${offered.filter(Boolean).join(' and ')}`);
   }
   return fail(
@@ -69,7 +82,11 @@ export function offersRegistration(document: AuthorizationServerDocument): Check
 }
 
 /** Clients ask for the challenge's scopes; an issuer that does not know one refuses the registration or the sign-in. */
-export function supportsScopes(document: AuthorizationServerDocument, scopes: readonly string[], scopesFrom: string): CheckResult {
+export function supportsScopes(
+  document: AuthorizationServerDocument,
+  scopes: readonly string[],
+  scopesFrom: string,
+): CheckResult {
   if (scopes.length === 0) return ok('as.scopes', `${scopesFrom} names no scopes`);
   const supported = stringList(document.scopes_supported);
   if (supported === undefined)
@@ -98,7 +115,13 @@ export function omitsOfflineAccess(scopes: readonly string[], where: string): Ch
 }
 
 /** The rules a server can apply to its own issuer's document without any client round trip. */
-export function authorizationServerRules(document: AuthorizationServerDocument, issuer: string, scopes: readonly string[], scopesFrom: string, expectedIs?: string): CheckResult[] {
+export function authorizationServerRules(
+  document: AuthorizationServerDocument,
+  issuer: string,
+  scopes: readonly string[],
+  scopesFrom: string,
+  expectedIs?: string,
+): CheckResult[] {
   return [
     issuerMatches(document, issuer, expectedIs),
     supportsPkceS256(document),

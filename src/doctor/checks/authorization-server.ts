@@ -24,7 +24,16 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
   return [...new Set(urls)];
 }
 
-const LATER_CHECKS = ['as.issuer', 'as.pkce-s256', 'as.authorization-code', 'as.public-clients', 'as.registration', 'as.scopes', 'as.https', 'as.jwks'];
+const LATER_CHECKS = [
+  'as.issuer',
+  'as.pkce-s256',
+  'as.authorization-code',
+  'as.public-clients',
+  'as.registration',
+  'as.scopes',
+  'as.https',
+  'as.jwks',
+];
 
 /** The first authorization server named in the protected-resource metadata, as clients read it. */
 export async function checkAuthorizationServer(
@@ -34,7 +43,8 @@ export async function checkAuthorizationServer(
   scopesFrom: string,
 ): Promise<AuthorizationServerFindings> {
   const issuer = stringList(resourceDocument?.authorization_servers)?.find((server) => URL.canParse(server));
-  if (issuer === undefined) return { results: ['as.metadata', ...LATER_CHECKS].map((id) => skip(id, 'no authorization server named')) };
+  if (issuer === undefined)
+    return { results: ['as.metadata', ...LATER_CHECKS].map((id) => skip(id, 'no authorization server named')) };
   const tried: string[] = [];
   for (const url of authorizationServerMetadataUrls(issuer)) {
     const answer = await http.attempt(url, { headers: { Accept: 'application/json' } });
@@ -44,7 +54,13 @@ export async function checkAuthorizationServer(
       continue;
     }
     const found = ok('as.metadata', `found at ${url}${tried.length > 0 ? ` (after ${tried.join(', ')})` : ''}`);
-    const rules = authorizationServerRules(document, issuer, scopes, scopesFrom, 'the issuer named in authorization_servers');
+    const rules = authorizationServerRules(
+      document,
+      issuer,
+      scopes,
+      scopesFrom,
+      'the issuer named in authorization_servers',
+    );
     return { results: [found, ...rules, transport(issuer, document), await jwks(http, document)], issuer, document };
   }
   const missing = fail(
@@ -58,19 +74,34 @@ export async function checkAuthorizationServer(
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'jwks_uri'];
 
 function transport(issuer: string, document: AuthorizationServerDocument): CheckResult {
-  const urls = [issuer, ...ENDPOINT_FIELDS.map((field) => document[field]).filter((value): value is string => typeof value === 'string')];
+  const urls = [
+    issuer,
+    ...ENDPOINT_FIELDS.map((field) => document[field]).filter((value): value is string => typeof value === 'string'),
+  ];
   const insecure = urls.filter((url) => !isSecureEnough(url));
-  if (insecure.length === 0) return ok('as.https', urls.every((url) => url.startsWith('https:')) ? 'issuer and endpoints use https' : 'plain http on loopback only (local development)');
-  return fail('as.https', `plain http: ${insecure.join(', ')}`, 'Serve the authorization server and every endpoint in its metadata over https; plain http is only for loopback.');
+  if (insecure.length === 0)
+    return ok(
+      'as.https',
+      urls.every((url) => url.startsWith('https:'))
+        ? 'issuer and endpoints use https'
+        : 'plain http on loopback only (local development)',
+    );
+  return fail(
+    'as.https',
+    `plain http: ${insecure.join(', ')}`,
+    'Serve the authorization server and every endpoint in its metadata over https; plain http is only for loopback.',
+  );
 }
 
 async function jwks(http: DoctorHttp, document: AuthorizationServerDocument): Promise<CheckResult> {
   const url = document.jwks_uri;
-  if (typeof url !== 'string') return ok('as.jwks', 'no jwks_uri (tokens must then be verified another way, e.g. introspection)');
+  if (typeof url !== 'string')
+    return ok('as.jwks', 'no jwks_uri (tokens must then be verified another way, e.g. introspection)');
   const answer = await http.attempt(url, { headers: { Accept: 'application/json' } });
   const fix = `Make ${url} reachable and publish the signing keys there; resource servers verify tokens with them.`;
   if (answer instanceof NoAnswerError) return fail('as.jwks', answer.message, fix);
   const keys = answer.status === 200 ? jsonObject(answer.body)?.keys : undefined;
-  if (!Array.isArray(keys) || keys.length === 0) return fail('as.jwks', `GET ${url} answered ${answer.status} without keys`, fix);
+  if (!Array.isArray(keys) || keys.length === 0)
+    return fail('as.jwks', `GET ${url} answered ${answer.status} without keys`, fix);
   return ok('as.jwks', `${keys.length} key${keys.length === 1 ? '' : 's'} at ${url}`);
 }

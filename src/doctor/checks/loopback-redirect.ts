@@ -27,7 +27,13 @@ export class LoopbackRedirect {
       const failed = url.searchParams.has('error');
       response
         .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
-        .end(PAGE(failed ? 'The authorization server refused the sign-in; the terminal says why.' : 'Signed in; the doctor carries on.'));
+        .end(
+          PAGE(
+            failed
+              ? 'The authorization server refused the sign-in; the terminal says why.'
+              : 'Signed in; the doctor carries on.',
+          ),
+        );
       deliver(url.searchParams);
     });
     await new Promise<void>((resolve, reject) => {

@@ -12,14 +12,22 @@ export interface McpRequest {
 }
 
 /** A 2025-era JSON-RPC request: no envelope; MCP-Protocol-Version once negotiated (not on initialize). */
-export function legacyRequest(id: number | string, method: string, params: Record<string, unknown>, negotiated?: string): McpRequest {
+export function legacyRequest(
+  id: number | string,
+  method: string,
+  params: Record<string, unknown>,
+  negotiated?: string,
+): McpRequest {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: ACCEPT };
   if (negotiated) headers['MCP-Protocol-Version'] = negotiated;
   return { headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }) };
 }
 
 export function legacyNotification(method: string, negotiated: string): McpRequest {
-  return { headers: { 'Content-Type': 'application/json', Accept: ACCEPT, 'MCP-Protocol-Version': negotiated }, body: JSON.stringify({ jsonrpc: '2.0', method }) };
+  return {
+    headers: { 'Content-Type': 'application/json', Accept: ACCEPT, 'MCP-Protocol-Version': negotiated },
+    body: JSON.stringify({ jsonrpc: '2.0', method }),
+  };
 }
 
 /**
@@ -28,7 +36,12 @@ export function legacyNotification(method: string, negotiated: string): McpReque
  * to the envelope's, Mcp-Method, and Mcp-Name for tools/call.
  */
 export function modernRequest(id: number | string, method: string, params: Record<string, unknown> = {}): McpRequest {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: ACCEPT, 'MCP-Protocol-Version': MODERN_VERSION, 'Mcp-Method': method };
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: ACCEPT,
+    'MCP-Protocol-Version': MODERN_VERSION,
+    'Mcp-Method': method,
+  };
   if (method === 'tools/call' && typeof params.name === 'string') headers['Mcp-Name'] = params.name;
   const _meta = {
     'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
@@ -47,7 +60,11 @@ export interface JsonRpcAnswer {
  * The JSON-RPC response with this id, from a JSON body or an SSE stream (the stream of a POST
  * ends after its response, so the whole body is at hand).
  */
-export function jsonRpcAnswer(contentType: string | null, body: string, id: number | string): JsonRpcAnswer | undefined {
+export function jsonRpcAnswer(
+  contentType: string | null,
+  body: string,
+  id: number | string,
+): JsonRpcAnswer | undefined {
   const messages = (contentType ?? '').includes('text/event-stream') ? sseData(body) : [body];
   for (const message of messages) {
     const parsed = jsonObject(message);

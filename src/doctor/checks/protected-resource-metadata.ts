@@ -12,7 +12,10 @@ export interface ProtectedResourceFindings {
 export function protectedResourceMetadataUrls(url: string): { pathSuffixed: string; root: string } {
   const parsed = new URL(url);
   const path = parsed.pathname === '/' ? '' : parsed.pathname;
-  return { pathSuffixed: `${parsed.origin}/.well-known/oauth-protected-resource${path}${parsed.search}`, root: `${parsed.origin}/.well-known/oauth-protected-resource` };
+  return {
+    pathSuffixed: `${parsed.origin}/.well-known/oauth-protected-resource${path}${parsed.search}`,
+    root: `${parsed.origin}/.well-known/oauth-protected-resource`,
+  };
 }
 
 interface Location {
@@ -29,13 +32,23 @@ async function fetchLocation(http: DoctorHttp, location: Location): Promise<Chec
   if (get instanceof NoAnswerError) return fail(location.id, get.message, SERVE_FIX(location.url));
   const document = get.status === 200 ? jsonObject(get.body) : undefined;
   const contentType = get.headers.get('content-type') ?? '(none)';
-  if (!document) return fail(location.id, `GET ${location.url} answered ${get.status} ${contentType}${get.status === 200 ? ', not a JSON object' : ''}`, SERVE_FIX(location.url));
+  if (!document)
+    return fail(
+      location.id,
+      `GET ${location.url} answered ${get.status} ${contentType}${get.status === 200 ? ', not a JSON object' : ''}`,
+      SERVE_FIX(location.url),
+    );
   location.document = document;
   const head = await http.attempt(location.url, { method: 'HEAD' });
   const headStatus = head instanceof NoAnswerError ? head.message : `HEAD ${head.status}`;
-  if (head instanceof NoAnswerError || head.status !== 200) return fail(location.id, `GET 200 but ${headStatus} at ${location.url}`, SERVE_FIX(location.url));
+  if (head instanceof NoAnswerError || head.status !== 200)
+    return fail(location.id, `GET 200 but ${headStatus} at ${location.url}`, SERVE_FIX(location.url));
   if (!contentType.startsWith('application/json'))
-    return fail(location.id, `GET ${location.url} answered 200 as ${contentType}`, 'Serve the protected-resource metadata as application/json.');
+    return fail(
+      location.id,
+      `GET ${location.url} answered 200 as ${contentType}`,
+      'Serve the protected-resource metadata as application/json.',
+    );
   return ok(location.id, `GET and HEAD 200 application/json at ${location.url}`);
 }
 
@@ -44,16 +57,40 @@ async function fetchLocation(http: DoctorHttp, location: Location): Promise<Chec
  * the path-suffixed well-known URL and the root one. Each must answer, and each must name this
  * exact URL as its resource.
  */
-export async function checkProtectedResourceMetadata(http: DoctorHttp, url: string, challengeUrl: string | undefined, challengeScopes: string[]): Promise<ProtectedResourceFindings> {
+export async function checkProtectedResourceMetadata(
+  http: DoctorHttp,
+  url: string,
+  challengeUrl: string | undefined,
+  challengeScopes: string[],
+): Promise<ProtectedResourceFindings> {
   const { pathSuffixed, root } = protectedResourceMetadataUrls(url);
-  const locations: Location[] = pathSuffixed === root ? [{ id: 'prm.root', url: root }] : [{ id: 'prm.path-suffixed', url: pathSuffixed }, { id: 'prm.root', url: root }];
-  if (challengeUrl !== undefined && URL.canParse(challengeUrl) && !locations.some((location) => location.url === challengeUrl))
+  const locations: Location[] =
+    pathSuffixed === root
+      ? [{ id: 'prm.root', url: root }]
+      : [
+          { id: 'prm.path-suffixed', url: pathSuffixed },
+          { id: 'prm.root', url: root },
+        ];
+  if (
+    challengeUrl !== undefined &&
+    URL.canParse(challengeUrl) &&
+    !locations.some((location) => location.url === challengeUrl)
+  )
     locations.unshift({ id: 'prm.challenge-location', url: challengeUrl });
   const results: CheckResult[] = [];
   for (const location of locations) results.push(await fetchLocation(http, location));
   const found = locations.filter((location) => location.document !== undefined);
-  const first = (locations.find((location) => location.url === challengeUrl) ?? locations[0]).document ?? found[0]?.document;
-  if (!first) return { results: [...results, ...['prm.resource', 'prm.authorization-servers', 'scopes.offline-access'].map((id) => skip(id, 'no metadata document found'))] };
+  const first =
+    (locations.find((location) => location.url === challengeUrl) ?? locations[0]).document ?? found[0]?.document;
+  if (!first)
+    return {
+      results: [
+        ...results,
+        ...['prm.resource', 'prm.authorization-servers', 'scopes.offline-access'].map((id) =>
+          skip(id, 'no metadata document found'),
+        ),
+      ],
+    };
   results.push(resourceMatches(url, found), authorizationServersListed(first), offlineAccess(first, challengeScopes));
   return { results, document: first };
 }
@@ -62,7 +99,9 @@ function resourceMatches(url: string, found: Location[]): CheckResult {
   const wrong = found.filter((location) => location.document?.resource !== url);
   if (wrong.length === 0) return ok('prm.resource', `resource is exactly ${url}`);
   const resource = wrong[0].document?.resource;
-  const seen = wrong.map((location) => `${location.url} says resource ${JSON.stringify(location.document?.resource)}`).join('; ');
+  const seen = wrong
+    .map((location) => `${location.url} says resource ${JSON.stringify(location.document?.resource)}`)
+    .join('; ');
   return fail('prm.resource', `${seen}, not ${url}`, resourceFix(url, resource));
 }
 
@@ -77,7 +116,8 @@ function resourceFix(url: string, resource: unknown): string {
 
 function authorizationServersListed(document: Record<string, unknown>): CheckResult {
   const servers = stringList(document.authorization_servers) ?? [];
-  if (servers.length > 0 && servers.every((server) => URL.canParse(server))) return ok('prm.authorization-servers', `authorization_servers ${servers.join(', ')}`);
+  if (servers.length > 0 && servers.every((server) => URL.canParse(server)))
+    return ok('prm.authorization-servers', `authorization_servers ${servers.join(', ')}`);
   return fail(
     'prm.authorization-servers',
     `authorization_servers is ${JSON.stringify(document.authorization_servers ?? 'absent')}`,

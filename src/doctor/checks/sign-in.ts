@@ -54,7 +54,8 @@ async function signIn(
   redirect: LoopbackRedirect,
 ): Promise<SignInFindings> {
   const registration = await register(http, document, redirect.redirectUri);
-  if (registration.result.status !== 'ok' || registration.clientId === undefined) return skipRest([registration.result], 'not registered');
+  if (registration.result.status !== 'ok' || registration.clientId === undefined)
+    return skipRest([registration.result], 'not registered');
 
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
@@ -75,19 +76,40 @@ async function signIn(
   const callback = await redirect.wait(settings.timeoutMs);
   const authorization = authorizationOutcome(callback, state, issuer, settings.timeoutMs);
   const code = callback?.get('code');
-  if (authorization.status !== 'ok' || !code) return skipRest([registration.result, authorization], 'no authorization code');
+  if (authorization.status !== 'ok' || !code)
+    return skipRest([registration.result, authorization], 'no authorization code');
 
-  const form = { grant_type: 'authorization_code', code, redirect_uri: redirect.redirectUri, client_id: registration.clientId, code_verifier: verifier, resource };
+  const form = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirect.redirectUri,
+    client_id: registration.clientId,
+    code_verifier: verifier,
+    resource,
+  };
   const exchange = await exchangeCode(http, String(document.token_endpoint), form, scopes);
   if (!exchange.accessToken) return skipRest([registration.result, authorization, exchange.result], 'no access token');
-  return { results: [registration.result, authorization, exchange.result, audience(exchange.accessToken, resource)], accessToken: exchange.accessToken };
+  return {
+    results: [registration.result, authorization, exchange.result, audience(exchange.accessToken, resource)],
+    accessToken: exchange.accessToken,
+  };
 }
 
-async function register(http: DoctorHttp, document: AuthorizationServerDocument, redirectUri: string): Promise<{ result: CheckResult; clientId?: string }> {
+async function register(
+  http: DoctorHttp,
+  document: AuthorizationServerDocument,
+  redirectUri: string,
+): Promise<{ result: CheckResult; clientId?: string }> {
   const id = 'sign-in.registration';
   const endpoint = document.registration_endpoint;
   if (typeof endpoint !== 'string')
-    return { result: fail(id, 'no registration_endpoint (the doctor cannot publish a client ID metadata document)', 'Turn on dynamic client registration at the authorization server to let the doctor sign in.') };
+    return {
+      result: fail(
+        id,
+        'no registration_endpoint (the doctor cannot publish a client ID metadata document)',
+        'Turn on dynamic client registration at the authorization server to let the doctor sign in.',
+      ),
+    };
   // Like ChatGPT and Claude: a public client, no scope (the issuer's defaults apply).
   const metadata = {
     client_name: 'nest-mcp-oauth doctor',
@@ -97,8 +119,13 @@ async function register(http: DoctorHttp, document: AuthorizationServerDocument,
     token_endpoint_auth_method: 'none',
     application_type: 'native',
   };
-  const answer = await http.attempt(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(metadata) });
-  const fix = 'Let the authorization server register public clients with loopback redirect URIs (dynamic client registration, token_endpoint_auth_method none).';
+  const answer = await http.attempt(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(metadata),
+  });
+  const fix =
+    'Let the authorization server register public clients with loopback redirect URIs (dynamic client registration, token_endpoint_auth_method none).';
   if (answer instanceof NoAnswerError) return { result: fail(id, answer.message, fix) };
   const body = jsonObject(answer.body);
   const clientId = body?.client_id;
@@ -107,9 +134,19 @@ async function register(http: DoctorHttp, document: AuthorizationServerDocument,
   return { result: ok(id, `registered a public client at ${endpoint}`), clientId };
 }
 
-function authorizationOutcome(callback: URLSearchParams | undefined, state: string, issuer: string, timeoutMs: number): CheckResult {
+function authorizationOutcome(
+  callback: URLSearchParams | undefined,
+  state: string,
+  issuer: string,
+  timeoutMs: number,
+): CheckResult {
   const id = 'sign-in.authorization';
-  if (!callback) return fail(id, `no redirect back within ${timeoutMs / 1000} s`, 'Finish the sign-in in the browser in time, or raise --sign-in-timeout.');
+  if (!callback)
+    return fail(
+      id,
+      `no redirect back within ${timeoutMs / 1000} s`,
+      'Finish the sign-in in the browser in time, or raise --sign-in-timeout.',
+    );
   const error = callback.get('error');
   if (error)
     return fail(
@@ -119,24 +156,47 @@ function authorizationOutcome(callback: URLSearchParams | undefined, state: stri
         ? 'Let registered clients request the challenge scopes (Clerk: Configure → OAuth applications → default scopes), or set MCP_SCOPES to scopes they get.'
         : 'Read the error above: the authorization server refused this client, its redirect URI, PKCE or the resource parameter.',
     );
-  if (callback.get('state') !== state) return fail(id, 'the redirect carried another state', 'The authorization server must return the state parameter unchanged.');
+  if (callback.get('state') !== state)
+    return fail(
+      id,
+      'the redirect carried another state',
+      'The authorization server must return the state parameter unchanged.',
+    );
   const iss = callback.get('iss');
-  if (iss !== null && iss !== issuer) return fail(id, `the redirect names issuer ${iss}, not ${issuer}`, 'Make the authorization server’s iss (RFC 9207) the issuer listed in authorization_servers.');
+  if (iss !== null && iss !== issuer)
+    return fail(
+      id,
+      `the redirect names issuer ${iss}, not ${issuer}`,
+      'Make the authorization server’s iss (RFC 9207) the issuer listed in authorization_servers.',
+    );
   return ok(id, `authorization code received with PKCE S256 and resource${iss !== null ? ', iss checked' : ''}`);
 }
 
-async function exchangeCode(http: DoctorHttp, endpoint: string, form: Record<string, string>, requested: string[]): Promise<{ result: CheckResult; accessToken?: string }> {
+async function exchangeCode(
+  http: DoctorHttp,
+  endpoint: string,
+  form: Record<string, string>,
+  requested: string[],
+): Promise<{ result: CheckResult; accessToken?: string }> {
   const id = 'sign-in.token';
-  const answer = await http.attempt(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body: new URLSearchParams(form).toString() });
+  const answer = await http.attempt(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: new URLSearchParams(form).toString(),
+  });
   const fix = 'Let public clients exchange codes with PKCE and the resource parameter at the token endpoint.';
   if (answer instanceof NoAnswerError) return { result: fail(id, answer.message, fix) };
   const body = jsonObject(answer.body);
   const accessToken = body?.access_token;
-  if (answer.status !== 200 || typeof accessToken !== 'string') return { result: fail(id, `POST ${endpoint} answered ${answer.status}${oauthError(body)}`, fix) };
+  if (answer.status !== 200 || typeof accessToken !== 'string')
+    return { result: fail(id, `POST ${endpoint} answered ${answer.status}${oauthError(body)}`, fix) };
 
   const claims = jwtClaims(accessToken);
   const granted = tokenScopes(claims, body);
-  const lifetime = typeof claims?.exp === 'number' && typeof claims.iat === 'number' ? claims.exp - claims.iat : Number(body?.expires_in);
+  const lifetime =
+    typeof claims?.exp === 'number' && typeof claims.iat === 'number'
+      ? claims.exp - claims.iat
+      : Number(body?.expires_in);
   const seen = [
     claims ? 'JWT access token' : 'opaque access token',
     `scopes ${granted.length > 0 ? granted.join(' ') : '(none stated)'}`,
@@ -145,7 +205,14 @@ async function exchangeCode(http: DoctorHttp, endpoint: string, form: Record<str
   ].join(', ');
   const missing = granted.length > 0 ? requested.filter((scope) => !granted.includes(scope)) : [];
   if (missing.length > 0)
-    return { result: warn(id, `${seen}; missing ${missing.join(' ')}`, 'Grant registered clients every scope in the challenge (the issuer’s default scopes for new clients).'), accessToken };
+    return {
+      result: warn(
+        id,
+        `${seen}; missing ${missing.join(' ')}`,
+        'Grant registered clients every scope in the challenge (the issuer’s default scopes for new clients).',
+      ),
+      accessToken,
+    };
   return { result: ok(id, seen), accessToken };
 }
 
@@ -154,7 +221,11 @@ function audience(accessToken: string, resource: string): CheckResult {
   const id = 'sign-in.audience';
   const claims = jwtClaims(accessToken);
   if (!claims)
-    return warn(id, 'the access token is opaque, so its audience cannot be read from outside', 'Prefer JWT access tokens (Clerk: OAuth applications → Generate access tokens as JWTs) so clients and resource servers can check the audience.');
+    return warn(
+      id,
+      'the access token is opaque, so its audience cannot be read from outside',
+      'Prefer JWT access tokens (Clerk: OAuth applications → Generate access tokens as JWTs) so clients and resource servers can check the audience.',
+    );
   const aud = typeof claims.aud === 'string' ? [claims.aud] : (stringList(claims.aud) ?? []);
   if (aud.includes(resource)) return ok(id, `aud ${aud.join(', ')} matches the resource`);
   const fix = `Make the authorization server put the resource parameter (${resource}) into aud: Auth0 API identifier, Keycloak audience mapper; Clerk does when clients send resource.`;
@@ -162,7 +233,10 @@ function audience(accessToken: string, resource: string): CheckResult {
   return fail(id, `aud ${aud.join(', ')} does not name the resource ${resource}`, fix);
 }
 
-/** The payload of a JWS compact token, or undefined for anything else (an opaque token). Never verified: we only report. */
+/**
+ * The payload of a JWS compact token, or undefined for anything else (an opaque token). Never
+ * verified: the doctor only reports what the token says.
+ */
 export function jwtClaims(token: string): Record<string, unknown> | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
@@ -171,7 +245,10 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
   return jsonObject(Buffer.from(parts[1], 'base64url').toString('utf8'));
 }
 
-function tokenScopes(claims: Record<string, unknown> | undefined, response: Record<string, unknown> | undefined): string[] {
+function tokenScopes(
+  claims: Record<string, unknown> | undefined,
+  response: Record<string, unknown> | undefined,
+): string[] {
   const fromClaims = typeof claims?.scope === 'string' ? claims.scope.split(' ') : stringList(claims?.scp);
   const fromResponse = typeof response?.scope === 'string' ? response.scope.split(' ') : undefined;
   return (fromClaims ?? fromResponse ?? []).filter(Boolean);
