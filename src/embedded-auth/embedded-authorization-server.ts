@@ -13,6 +13,7 @@ export const EMBEDDED_ROUTE_PREFIX = '/oauth';
 export const INTERACTION_PATH = `${EMBEDDED_ROUTE_PREFIX}/interaction`;
 
 const ACCESS_TOKEN_SECONDS = 3600;
+export const REFRESH_TOKEN_SECONDS = 14 * 86400;
 
 /** The embedded server's clock (epoch milliseconds), for what it times itself; tests replace it. */
 export const EMBEDDED_AUTH_CLOCK = Symbol('EMBEDDED_AUTH_CLOCK');
@@ -69,6 +70,18 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
 
   handle(request: IncomingMessage, response: ServerResponse): void {
     this.handler(request, response);
+  }
+
+  /**
+   * The scopes an access token for our resource carries when the user allows `requestedScope`:
+   * only those the resource server knows. OpenID scopes such as offline_access are not among them.
+   */
+  accessTokenScopes(requestedScope: string): string[] {
+    return [...new Set(requestedScope.split(' '))].filter((scope) => this.config.scopes.includes(scope));
+  }
+
+  get resourceUrl(): string {
+    return this.config.resourceUrl;
   }
 
   private acceptsResource(indicator: string): boolean {
@@ -138,7 +151,7 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
         Session: 14 * 86400,
         Grant: 14 * 86400,
         IdToken: 3600,
-        RefreshToken: 14 * 86400,
+        RefreshToken: REFRESH_TOKEN_SECONDS,
       },
       renderError: async (ctx: KoaContextWithOIDC, out) => {
         ctx.type = 'json';

@@ -28,14 +28,25 @@ export function signInPage(action: string, clientName: string, suggestions: read
   );
 }
 
-export function consentPage(action: string, abortAction: string, details: { clientName: string; userName: string; scopes: string[]; resources: string[] }): string {
+export interface ConsentDetails {
+  clientName: string;
+  userName: string;
+  /** The scopes the access token will carry. */
+  scopes: string[];
+  resources: string[];
+  /** How long a refresh token keeps the client signed in; undefined when none is issued. */
+  refreshDays?: number;
+}
+
+export function consentPage(action: string, abortAction: string, details: ConsentDetails): string {
   const scopes = details.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
   const resources = details.resources.map((resource) => `<li><code>${escapeHtml(resource)}</code></li>`).join('');
+  const refresh = details.refreshDays === undefined ? '' : `<p>It will stay signed in for up to ${details.refreshDays} days without asking again.</p>`;
   return page(
     'Allow access?',
     `<p>Signed in as <strong>${escapeHtml(details.userName)}</strong>.</p>
 <p><strong>${escapeHtml(details.clientName)}</strong> asks for:</p><ul>${scopes || '<li>no scopes</li>'}</ul>
-${resources ? `<p>to call:</p><ul>${resources}</ul>` : ''}
+${resources ? `<p>to call:</p><ul>${resources}</ul>` : ''}${refresh}
 <form method="post" action="${escapeHtml(action)}"><button type="submit">Allow</button></form>
 <form method="post" action="${escapeHtml(abortAction)}"><button type="submit" class="secondary">Deny</button></form>`,
   );

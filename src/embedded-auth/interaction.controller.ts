@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { accountIdFor, findDevelopmentAccount, normalizeUserName } from './development-accounts.js';
-import { EmbeddedAuthorizationServer, INTERACTION_PATH } from './embedded-authorization-server.js';
+import { EmbeddedAuthorizationServer, INTERACTION_PATH, REFRESH_TOKEN_SECONDS } from './embedded-authorization-server.js';
 import { consentPage, interactionErrorPage, signInPage } from './interaction-pages.js';
 
 const SUGGESTED_USERS = ['alice', 'bob'];
@@ -29,15 +29,16 @@ export class InteractionController {
         return;
       }
       const accountId = interaction.session?.accountId ?? '';
-      const resourceScopes = interaction.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
-      const oidcScopes = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
-      const scopes = [...new Set([...oidcScopes, ...Object.values(resourceScopes ?? {}).flat()])];
+      const { resource, scope } = interaction.params;
+      // What Allow grants, as the tokens will say it: the access token's scopes, and a refresh token
+      // when the client registered for one (issueRefreshToken), whatever offline_access says.
       response.type('html').send(
         consentPage(`${INTERACTION_PATH}/${uid}/confirm`, `${INTERACTION_PATH}/${uid}/abort`, {
           clientName,
           userName: accountId.replace(/^dev_/, ''),
-          scopes,
-          resources: Object.keys(resourceScopes ?? {}),
+          scopes: this.embedded.accessTokenScopes(String(scope ?? '')),
+          resources: resource === undefined ? [this.embedded.resourceUrl] : [resource].flat().map(String),
+          refreshDays: client?.grantTypeAllowed('refresh_token') ? REFRESH_TOKEN_SECONDS / 86400 : undefined,
         }),
       );
     });
@@ -70,6 +71,8 @@ export class InteractionController {
         ? await this.provider.Grant.find(interaction.grantId)
         : new this.provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
       if (!grant) throw new Error('The grant being extended no longer exists.');
+      // OpenID scopes (openid, offline_access) go into the grant too, or oidc-provider would ask again; they
+      // add nothing to the access token, which is why the consent page does not list them.
       const missingOIDCScope = details.missingOIDCScope as string[] | undefined;
       if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
       const missingOIDCClaims = details.missingOIDCClaims as string[] | undefined;

@@ -33,17 +33,15 @@ describe('embedded authorization server hardening', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  /** Registers a client through the SDK and sends it to the authorization page; `adjust` edits that URL first. */
-  async function authorizationUrlFor(client: MemoryOAuthClient, adjust: (url: URL) => void = () => undefined): Promise<URL> {
-    expect(await auth(client, { serverUrl: server.mcpUrl })).toBe('REDIRECT');
-    const url = new URL(client.authorizationUrl as URL);
-    adjust(url);
-    return url;
+  /** Registers a client through the SDK, asking for `scope` (or what the server advertises), and returns its authorization URL. */
+  async function authorizationUrlFor(client: MemoryOAuthClient, scope?: string): Promise<URL> {
+    expect(await auth(client, { serverUrl: server.mcpUrl, scope })).toBe('REDIRECT');
+    return new URL(client.authorizationUrl as URL);
   }
 
-  async function signIn(act: PageAction = signInAndAllow('alice'), adjust?: (url: URL) => void): Promise<{ client: MemoryOAuthClient; tokens: OAuthTokens }> {
+  async function signIn(act: PageAction = signInAndAllow('alice'), scope?: string): Promise<{ client: MemoryOAuthClient; tokens: OAuthTokens }> {
     const client = new MemoryOAuthClient(REDIRECT);
-    const callback = await browseToRedirect(await authorizationUrlFor(client, adjust), REDIRECT, act);
+    const callback = await browseToRedirect(await authorizationUrlFor(client, scope), REDIRECT, act);
     expect(await auth(client, { serverUrl: server.mcpUrl, authorizationCode: callback.searchParams.get('code') as string })).toBe('AUTHORIZED');
     return { client, tokens: client.tokens() as OAuthTokens };
   }
@@ -122,11 +120,9 @@ describe('embedded authorization server hardening', () => {
     });
 
     it.each(['id_token', 'id_token token', 'code id_token', 'token'])('refuses an authorization request with response_type=%s', async (responseType) => {
-      const url = await authorizationUrlFor(new MemoryOAuthClient(REDIRECT), (u) => {
-        u.searchParams.set('response_type', responseType);
-        u.searchParams.set('scope', 'openid profile');
-        u.searchParams.set('nonce', 'n-0S6_WzA2Mj');
-      });
+      const url = await authorizationUrlFor(new MemoryOAuthClient(REDIRECT), 'openid profile');
+      url.searchParams.set('response_type', responseType);
+      url.searchParams.set('nonce', 'n-0S6_WzA2Mj');
       const response = await fetch(url, { redirect: 'manual' });
       const location = new URL(response.headers.get('location') ?? `${server.baseUrl}/none`);
       const answer = new URLSearchParams(location.hash.slice(1) || location.search);
@@ -134,6 +130,28 @@ describe('embedded authorization server hardening', () => {
       expect(answer.get('error')).toBe('unsupported_response_type');
       expect(answer.get('code')).toBeNull();
       expect(answer.get('id_token')).toBeNull();
+    });
+  });
+
+  describe('consent page', () => {
+    it('lists exactly the scopes the access token gets, not offline_access', async () => {
+      let consentHtml = '';
+      const allow = signInAndAllow('carol');
+      const { tokens } = await signIn(
+        (html, forms) => {
+          if (html.includes('Allow')) consentHtml = html;
+          return allow(html, forms);
+        },
+        // What Inspector v2 and mcp-remote ask for (the SDK adds prompt=consent, without which oidc-provider drops it).
+        'profile email offline_access',
+      );
+      expect(tokens.refresh_token).toBeTruthy();
+      const listed = [...(/<ul>([\s\S]*?)<\/ul>/.exec(consentHtml)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map(([, item]) => item);
+      expect(listed).toEqual((tokens.scope ?? '').split(' '));
+      expect(listed).toEqual(['profile', 'email']);
+      expect(consentHtml).not.toContain('offline_access');
+      // A refresh token is what offline_access would have meant; say so in words.
+      expect(consentHtml).toContain('stay signed in');
     });
   });
 });
