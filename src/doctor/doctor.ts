@@ -68,7 +68,8 @@ async function signInChecks(
   );
   if (insecure) return [fail('sign-in', 'not attempted: credentials would travel over plain http', insecure.fix ?? '')];
   if (!server.document || !server.issuer) return [skip('sign-in', 'not attempted: no authorization-server metadata')];
-  const signIn = await checkSignIn(http, url, server.issuer, server.document, scopes, settings);
+  const target = { resource: url, issuer: server.issuer, document: server.document, scopes };
+  const signIn = await checkSignIn(http, target, settings);
   if (!signIn.accessToken) return signIn.results;
   return [
     ...signIn.results,

@@ -1,7 +1,7 @@
 import { NoAnswerError, isSecureEnough, type DoctorHttp, type HttpAnswer } from '../http.js';
 import { fail, ok, skip, warn, type CheckResult } from '../report.js';
 import { bearerChallenge, type ParsedChallenge } from './bearer-challenge.js';
-import { anyJsonRpcError, CLIENT_INFO, legacyRequest, LEGACY_VERSION, modernRequest } from './mcp-messages.js';
+import { anyJsonRpcError, initializeRequest, modernRequest } from './mcp-messages.js';
 
 export interface EndpointFindings {
   results: CheckResult[];
@@ -31,11 +31,7 @@ export function checkTransport(url: string): CheckResult {
  * and which scopes to ask for.
  */
 export async function checkUnauthenticatedRequest(http: DoctorHttp, url: string): Promise<EndpointFindings> {
-  const initialize = legacyRequest(1, 'initialize', {
-    protocolVersion: LEGACY_VERSION,
-    capabilities: {},
-    clientInfo: CLIENT_INFO,
-  });
+  const initialize = initializeRequest(1);
   const answer = await http.attempt(url, { method: 'POST', ...initialize });
   if (answer instanceof NoAnswerError)
     return { results: [fail('endpoint.unauthenticated', answer.message, REACHABLE_FIX), ...skipChallenge()] };
@@ -199,11 +195,7 @@ export async function checkPreflight(http: DoctorHttp, url: string): Promise<Che
 /** Browser clients can read the challenge only if the response exposes it. */
 export async function checkExposedChallenge(http: DoctorHttp, url: string): Promise<CheckResult> {
   const id = 'cors.expose-www-authenticate';
-  const initialize = legacyRequest(1, 'initialize', {
-    protocolVersion: LEGACY_VERSION,
-    capabilities: {},
-    clientInfo: CLIENT_INFO,
-  });
+  const initialize = initializeRequest(1);
   const answer = await http.attempt(url, {
     method: 'POST',
     headers: { ...initialize.headers, Origin: CHATGPT_ORIGIN },

@@ -2,7 +2,7 @@ import { asObject, NoAnswerError, type DoctorHttp } from '../http.js';
 import { fail, ok, skip, warn, type CheckResult } from '../report.js';
 import {
   anyJsonRpcError,
-  CLIENT_INFO,
+  initializeRequest,
   jsonRpcAnswer,
   legacyNotification,
   legacyRequest,
@@ -86,13 +86,7 @@ async function listAndCall(
 /** 2025-11-25: initialize, initialized, then the calls, with the session if the server keeps one. */
 export async function checkLegacyEra(http: DoctorHttp, url: string, token: string): Promise<CheckResult[]> {
   const era = LEGACY_VERSION;
-  const initialize = await exchange(
-    http,
-    url,
-    token,
-    1,
-    legacyRequest(1, 'initialize', { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: CLIENT_INFO }),
-  );
+  const initialize = await exchange(http, url, token, 1, initializeRequest(1));
   if ('problem' in initialize || initialize.answer.error)
     return [
       fail(`sign-in.${era}.tools-list`, describeExchange('initialize', initialize), CALL_FIX),

@@ -23,6 +23,10 @@ export function legacyRequest(
   return { headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }) };
 }
 
+/** The 2025-11-25 opening request, as every legacy client sends it first. */
+export const initializeRequest = (id: number): McpRequest =>
+  legacyRequest(id, 'initialize', { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: CLIENT_INFO });
+
 export function legacyNotification(method: string, negotiated: string): McpRequest {
   return {
     headers: { 'Content-Type': 'application/json', Accept: ACCEPT, 'MCP-Protocol-Version': negotiated },

@@ -11,6 +11,14 @@ export interface SignInSettings {
   present(authorizationUrl: string): void;
 }
 
+/** What to sign in to: the MCP URL as the resource, its authorization server, the scopes to ask for. */
+export interface SignInTarget {
+  resource: string;
+  issuer: string;
+  document: AuthorizationServerDocument;
+  scopes: string[];
+}
+
 export interface SignInFindings {
   results: CheckResult[];
   /** Kept in memory for the MCP calls that follow; never printed. */
@@ -30,15 +38,12 @@ const skipRest = (results: CheckResult[], reason: string): SignInFindings => ({
  */
 export async function checkSignIn(
   http: DoctorHttp,
-  resource: string,
-  issuer: string,
-  document: AuthorizationServerDocument,
-  scopes: string[],
+  target: SignInTarget,
   settings: SignInSettings,
 ): Promise<SignInFindings> {
   const redirect = await LoopbackRedirect.start();
   try {
-    return await signIn(http, resource, issuer, document, scopes, settings, redirect);
+    return await signIn(http, target, settings, redirect);
   } finally {
     await redirect.close();
   }
@@ -46,10 +51,7 @@ export async function checkSignIn(
 
 async function signIn(
   http: DoctorHttp,
-  resource: string,
-  issuer: string,
-  document: AuthorizationServerDocument,
-  scopes: string[],
+  { resource, issuer, document, scopes }: SignInTarget,
   settings: SignInSettings,
   redirect: LoopbackRedirect,
 ): Promise<SignInFindings> {
