@@ -13,8 +13,20 @@ import { McpServerFactory } from './mcp-server-factory.js';
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
-  userId: string;
+  /** Who opened it: the user, through the client the token was issued to. */
+  owner: SessionOwner;
   lastSeen: number;
+}
+
+interface SessionOwner {
+  userId: string;
+  clientId: string;
+}
+
+/** The owner a request's verified identity speaks for, if any. */
+function ownerOf(request: AuthenticatedRequest): SessionOwner | undefined {
+  const identity = identityFromAuthInfo(request.auth);
+  return identity ? { userId: identity.userId, clientId: identity.clientId } : undefined;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -23,7 +35,7 @@ const SESSION_HEADER = 'mcp-session-id';
  * Serves 2025 clients on SDK 1.x's Streamable HTTP transport. Stateless (the default): one
  * short-lived transport per POST, JSON answers, nothing kept between requests, so any replica can
  * serve any request. Stateful: sessions with GET streams and DELETE, each bound to the user who
- * opened it.
+ * opened it and the OAuth client they opened it through.
  */
 @Injectable()
 export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
@@ -90,13 +102,13 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   private async openSession(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
-    const userId = identityFromAuthInfo(request.auth)?.userId;
-    if (!userId) throw new JsonRpcHttpError(401, -32000, 'No verified identity.');
+    const owner = ownerOf(request);
+    if (!owner) throw new JsonRpcHttpError(401, -32000, 'No verified identity.');
     const server = this.servers.legacy();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, userId, lastSeen: Date.now() });
+        this.sessions.set(id, { transport, server, owner, lastSeen: Date.now() });
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
@@ -116,8 +128,9 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     body: unknown,
   ): Promise<void> {
     const session = this.sessions.get(sessionId);
-    // A session opened by someone else is reported exactly like an unknown one.
-    if (!session || session.userId !== identityFromAuthInfo(request.auth)?.userId)
+    const caller = ownerOf(request);
+    // A session opened by someone else, or by the same user through another client, reads as an unknown one.
+    if (!session || session.owner.userId !== caller?.userId || session.owner.clientId !== caller.clientId)
       throw new JsonRpcHttpError(404, -32001, 'Session not found: start a new one with initialize.');
     session.lastSeen = Date.now();
     await session.transport.handleRequest(request, response, body);

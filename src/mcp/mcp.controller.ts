@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Patch, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
-import { recordRequestProtocol } from '../metrics/request-protocol.js';
+import { recordRequestProtocol, type ProtocolEra } from '../metrics/request-protocol.js';
 import { AddressRateLimitGuard, UserRateLimitGuard } from '../rate-limit/rate-limit.guards.js';
 import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { LegacyHttpEndpoint } from './legacy-http-endpoint.js';
 import { ModernHttpEndpoint } from './modern-http-endpoint.js';
 import { classifyMcpRequest } from './protocol-eras.js';
+import { paramsProblem } from './request-params.js';
 import { ScopeRequirements } from './scope-requirements.js';
 
 /**
@@ -29,6 +30,8 @@ export class McpController {
   async post(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
     const classified = classifyMcpRequest(request, body);
     recordRequestProtocol(request, classified);
+    // Requests the SDK's classifier refuses get its own answer, which comes first.
+    if (classified.outcome.kind !== 'reject' && this.refusedParams(response, body, classified.era)) return;
     this.scopes.assertGranted(body, request.auth);
     if (classified.era === 'modern') await this.modern.post(request, response, body, classified.outcome);
     else await this.legacy.post(request, response, body);
@@ -42,6 +45,37 @@ export class McpController {
   @Delete()
   async delete(@Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
     await this.getOrDelete(request, response);
+  }
+
+  /** Neither era uses them; answered here so that clients learn which methods it takes, instead of a 404. */
+  @Put()
+  put(@Req() request: AuthenticatedRequest): never {
+    throw this.methodNotAllowed(request);
+  }
+
+  @Patch()
+  patch(@Req() request: AuthenticatedRequest): never {
+    throw this.methodNotAllowed(request);
+  }
+
+  private methodNotAllowed(request: AuthenticatedRequest): JsonRpcHttpError {
+    const allow = this.legacy.stateful ? 'GET, POST, DELETE, OPTIONS' : 'POST, OPTIONS';
+    return new JsonRpcHttpError(405, -32000, `Method not allowed: ${request.method}; use ${allow}.`, { Allow: allow });
+  }
+
+  /**
+   * Answers malformed params in-band with a short -32602, as a handler would, so the SDKs' validators
+   * never put their issue lists on the wire. A batch has no one id to answer with, so it gets a 400.
+   */
+  private refusedParams(response: Response, body: unknown, era: ProtocolEra): boolean {
+    const messages: unknown[] = Array.isArray(body) ? body : [body];
+    const problem = messages.map((message) => paramsProblem(message, era)).find((found) => found !== undefined);
+    if (problem === undefined) return false;
+    if (Array.isArray(body)) throw new JsonRpcHttpError(400, -32602, problem);
+    response
+      .status(200)
+      .json({ jsonrpc: '2.0', id: (body as { id: unknown }).id, error: { code: -32602, message: problem } });
+    return true;
   }
 
   /** The modern era has no GET stream and no sessions to end, whatever the session mode. */

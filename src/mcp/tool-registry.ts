@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ErrorCode, McpError, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { JsonSchemaType, JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { anonymousReason, identityFromAuthInfo } from '../auth/verified-identity.js';
 import { AppConfig } from '../config/app-config.js';
 import { formatBearerChallenge } from '../errors/bearer-challenge.js';
@@ -30,6 +30,21 @@ const DEFAULT_SCHEMES: readonly SecurityScheme[] = [{ type: 'oauth2' }];
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 /**
+ * A JSON-RPC error both SDKs put on the wire as it is: they send a thrown error's `code` and
+ * `message`. SDK 1.x's McpError would bake "MCP error -32602: " into the message, and clients add
+ * that prefix again when they turn the answer back into an error.
+ */
+class JsonRpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JsonRpcError';
+  }
+}
+
+/**
  * Every tool in the application, discovered once at start with its argument validator compiled
  * and its descriptor built once, so a request costs a map lookup and a validation call. It also
  * decides who may call what, the same way for tools/list, tools/call and the HTTP scope check.
@@ -53,7 +68,8 @@ export class ToolRegistry implements OnModuleInit {
       const options = this.discovery.getMetadataByDecorator(McpToolMetadata, wrapper);
       const handler = wrapper.instance as McpToolHandler | undefined;
       if (!options || !handler || typeof handler.execute !== 'function') continue;
-      if (this.tools.has(options.name)) throw new Error(`Two tools are named "${options.name}"; tool names must be unique.`);
+      if (this.tools.has(options.name))
+        throw new Error(`Two tools are named "${options.name}"; tool names must be unique.`);
       const schemes = options.securitySchemes?.length ? options.securitySchemes : DEFAULT_SCHEMES;
       const oauth2 = schemes.find((scheme) => scheme.type === 'oauth2');
       this.tools.set(options.name, {
@@ -62,7 +78,7 @@ export class ToolRegistry implements OnModuleInit {
         allowsAnonymous: schemes.some((scheme) => scheme.type === 'noauth'),
         scopes: oauth2?.type === 'oauth2' ? (oauth2.scopes ?? []) : [],
         handler,
-        validate: validator.getValidator<Record<string, unknown>>(options.inputSchema as JsonSchemaType),
+        validate: validator.getValidator<Record<string, unknown>>(options.inputSchema),
         descriptor: describe(options, schemes),
       });
     }
@@ -70,10 +86,17 @@ export class ToolRegistry implements OnModuleInit {
     this.logger.log(`Serving ${this.tools.size} tools: ${[...this.tools.keys()].join(', ')}`);
   }
 
-  /** Every tool with its security schemes, so clients can offer sign-in; or, if configured, only those the caller may call. */
+  /**
+   * Every tool with its security schemes, so clients can offer sign-in; or, if configured, only those
+   * the caller may call.
+   */
   list(authInfo: AuthInfo | undefined): ListToolsResult {
     if (!this.config.hideUnauthorizedTools) return this.listResult;
-    return { tools: [...this.tools.values()].filter((tool) => this.access(tool, authInfo).allowed).map((tool) => tool.descriptor) };
+    return {
+      tools: [...this.tools.values()]
+        .filter((tool) => this.access(tool, authInfo).allowed)
+        .map((tool) => tool.descriptor),
+    };
   }
 
   /** For the HTTP layer: the access decision for a named tool, or undefined for an unknown one. */
@@ -82,7 +105,12 @@ export class ToolRegistry implements OnModuleInit {
     return tool ? this.access(tool, authInfo) : undefined;
   }
 
-  async call(name: string, args: Record<string, unknown> | undefined, authInfo: AuthInfo | undefined, signal: AbortSignal): Promise<CallToolResult> {
+  async call(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    authInfo: AuthInfo | undefined,
+    signal: AbortSignal,
+  ): Promise<CallToolResult> {
     const elapsed = stopwatch();
     const counted = (outcome: ToolOutcome, result: CallToolResult): CallToolResult => {
       this.metrics.toolCall(name, outcome, elapsed());
@@ -91,18 +119,27 @@ export class ToolRegistry implements OnModuleInit {
     const tool = this.tools.get(name);
     if (!tool) {
       this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
     const access = this.access(tool, authInfo);
     if (!access.allowed) return counted('access_denied', this.challengeResult(access));
     const validation = tool.validate(args ?? {});
     if (!validation.valid)
-      return counted('invalid_arguments', errorResult(`Invalid arguments for ${name}: ${validation.errorMessage ?? 'they do not match the input schema'}`));
+      return counted(
+        'invalid_arguments',
+        errorResult(
+          `Invalid arguments for ${name}: ${validation.errorMessage ?? 'they do not match the input schema'}`,
+        ),
+      );
     try {
       const result = await tool.handler.execute(validation.data, { identity: access.identity, signal });
       return counted(result.isError ? 'error' : 'success', result);
     } catch (error) {
-      if (error instanceof UpstreamUnavailableError) return counted('upstream_unavailable', errorResult(`${error.upstream} is unavailable right now; try again shortly.`));
+      if (error instanceof UpstreamUnavailableError)
+        return counted(
+          'upstream_unavailable',
+          errorResult(`${error.upstream} is unavailable right now; try again shortly.`),
+        );
       this.logger.error(`Tool ${name} failed`, error instanceof Error ? error.stack : String(error));
       return counted('failed', errorResult(`The tool ${name} failed unexpectedly.`));
     }
@@ -114,12 +151,30 @@ export class ToolRegistry implements OnModuleInit {
     const scopes = this.scopes.challengeScopes(tool.scopes);
     if (!identity) {
       return anonymousReason(authInfo) === 'expired'
-        ? { allowed: false, error: 'invalid_token', description: 'The access token has expired; sign in again.', scopes, signedIn: false }
-        : { allowed: false, error: 'insufficient_scope', description: `Sign in to use ${tool.options.name}.`, scopes, signedIn: false };
+        ? {
+            allowed: false,
+            error: 'invalid_token',
+            description: 'The access token has expired; sign in again.',
+            scopes,
+            signedIn: false,
+          }
+        : {
+            allowed: false,
+            error: 'insufficient_scope',
+            description: `Sign in to use ${tool.options.name}.`,
+            scopes,
+            signedIn: false,
+          };
     }
     const missing = this.scopes.missing(tool.scopes, identity.scopes);
     if (missing.length === 0) return { allowed: true, identity };
-    return { allowed: false, error: 'insufficient_scope', description: `${tool.options.name} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`, scopes, signedIn: true };
+    return {
+      allowed: false,
+      error: 'insufficient_scope',
+      description: `${tool.options.name} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`,
+      scopes,
+      signedIn: true,
+    };
   }
 
   /** The tool-level challenge ChatGPT turns into its sign-in or step-up prompt (Apps SDK `mcp/www_authenticate`). */

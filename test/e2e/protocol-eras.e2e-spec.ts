@@ -12,7 +12,8 @@ import { Client as LegacySdkClient } from '@modelcontextprotocol/sdk/client/inde
 import { StreamableHTTPClientTransport as LegacySdkTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { importJWK, SignJWT } from 'jose';
 import { EmbeddedStateFile } from '../../src/embedded-auth/embedded-state-file.js';
-import { browseToRedirect, MemoryOAuthClient, signInAndAllow } from '../support/oauth-browser.js';
+import { ModernMemoryOAuthClient } from '../support/modern-oauth-client.js';
+import { browseToRedirect, signInAndAllow } from '../support/oauth-browser.js';
 import {
   bearer,
   CLIENT_INFO,
@@ -76,7 +77,7 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
       requests.push(`${init?.method ?? 'GET'} ${new URL(url).pathname}`);
       return fetch(input, init);
     };
-    const provider = new MemoryOAuthClient(REDIRECT, `e2e ${userName}`);
+    const provider = new ModernMemoryOAuthClient(REDIRECT, `e2e ${userName}`);
     const url = new URL(embedded.server.mcpUrl);
     const first = new ModernSdkTransport(url, { authProvider: provider, fetch: recordingFetch });
     await expect(new ModernSdkClient(CLIENT_INFO, { versionNegotiation: { mode } }).connect(first)).rejects.toThrow(
