@@ -2,10 +2,19 @@ import type { Account } from 'oidc-provider';
 
 const ACCOUNT_PREFIX = 'dev_';
 
-/** A development user name: lower-case letters, digits, dots, dashes and underscores. */
+/**
+ * What a development user name may be, as the sign-in page's `pattern` attribute: browsers compile
+ * it anchored with the v flag, where a bare "-" in a class is invalid and the check silently skipped.
+ * The server compiles the same text, so the page and the server refuse the same names.
+ */
+export const USER_NAME_PATTERN = String.raw`[A-Za-z0-9][A-Za-z0-9._\-]{0,39}`;
+export const USER_NAME_RULE = 'Use letters, digits, dots, dashes or underscores (up to 40), starting with a letter or digit.';
+const USER_NAME = new RegExp(`^(?:${USER_NAME_PATTERN})$`, 'v');
+
+/** A development user name as stored: trimmed and lower-cased; undefined if it breaks {@link USER_NAME_PATTERN}. */
 export function normalizeUserName(input: string): string | undefined {
-  const name = input.trim().toLowerCase();
-  return /^[a-z0-9][a-z0-9._-]{0,39}$/.test(name) ? name : undefined;
+  const name = input.trim();
+  return USER_NAME.test(name) ? name.toLowerCase() : undefined;
 }
 
 export const accountIdFor = (userName: string): string => `${ACCOUNT_PREFIX}${userName}`;

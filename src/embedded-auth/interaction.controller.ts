@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { Client, Interaction } from 'oidc-provider';
 import { accountIdFor, findDevelopmentAccount, normalizeUserName } from './development-accounts.js';
 import { EmbeddedAuthorizationServer, INTERACTION_PATH, REFRESH_TOKEN_SECONDS } from './embedded-authorization-server.js';
 import { consentPage, interactionErrorPage, signInPage } from './interaction-pages.js';
@@ -22,8 +23,7 @@ export class InteractionController {
   async show(@Param('uid') uid: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     await this.guarded(response, async () => {
       const interaction = await this.provider.interactionDetails(request, response);
-      const client = await this.provider.Client.find(String(interaction.params.client_id));
-      const clientName = client?.clientName ?? String(interaction.params.client_id);
+      const { client, clientName } = await this.clientOf(interaction);
       if (interaction.prompt.name === 'login') {
         response.type('html').send(signInPage(`${INTERACTION_PATH}/${uid}/login`, clientName, SUGGESTED_USERS));
         return;
@@ -47,10 +47,17 @@ export class InteractionController {
   @Post(':uid/login')
   async login(@Param('uid') uid: string, @Body() body: { username?: unknown }, @Req() request: Request, @Res() response: Response): Promise<void> {
     await this.guarded(response, async () => {
-      const userName = typeof body?.username === 'string' ? normalizeUserName(body.username) : undefined;
       const interaction = await this.provider.interactionDetails(request, response);
-      if (!userName || interaction.prompt.name !== 'login' || interaction.uid !== uid) {
-        response.status(400).type('html').send(interactionErrorPage('Type a user name of letters, digits, dots, dashes or underscores.'));
+      if (interaction.prompt.name !== 'login' || interaction.uid !== uid) {
+        response.status(400).type('html').send(interactionErrorPage('There is no sign-in waiting here.'));
+        return;
+      }
+      const typed = typeof body?.username === 'string' ? body.username : '';
+      const userName = normalizeUserName(typed);
+      if (!userName) {
+        // The interaction is still open: show the form again, with the reason, rather than a dead end.
+        const { clientName } = await this.clientOf(interaction);
+        response.status(422).type('html').send(signInPage(`${INTERACTION_PATH}/${uid}/login`, clientName, SUGGESTED_USERS, typed));
         return;
       }
       await this.provider.interactionFinished(request, response, { login: { accountId: accountIdFor(userName) } }, { mergeWithLastSubmission: false });
@@ -94,6 +101,11 @@ export class InteractionController {
         { mergeWithLastSubmission: false },
       ),
     );
+  }
+
+  private async clientOf(interaction: Interaction): Promise<{ client?: Client; clientName: string }> {
+    const client = await this.provider.Client.find(String(interaction.params.client_id));
+    return { client, clientName: client?.clientName ?? String(interaction.params.client_id) };
   }
 
   /** An expired or replayed interaction is a page for the person, not an error for the API filter. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { normalizeUserName } from '../../src/embedded-auth/development-accounts.js';
 import { EMBEDDED_AUTH_CLOCK } from '../../src/embedded-auth/embedded-authorization-server.js';
 import { browseToRedirect, MemoryOAuthClient, signInAndAllow, type PageAction } from '../support/oauth-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -152,6 +153,47 @@ describe('embedded authorization server hardening', () => {
       expect(consentHtml).not.toContain('offline_access');
       // A refresh token is what offline_access would have meant; say so in words.
       expect(consentHtml).toContain('stay signed in');
+    });
+  });
+
+  describe('sign-in page', () => {
+    async function signInPageHtml(): Promise<string> {
+      let page = '';
+      await expect(
+        browseToRedirect(await authorizationUrlFor(new MemoryOAuthClient(REDIRECT)), REDIRECT, (html) => {
+          page = html;
+          throw new Error('stop at the sign-in page');
+        }),
+      ).rejects.toThrow('stop at the sign-in page');
+      return page;
+    }
+    const attribute = (html: string, name: string): string =>
+      (new RegExp(`<input name="username"[^>]* ${name}="([^"]*)"`).exec(html)?.[1] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+
+    it('validates the user name in the browser with the server’s own rule, and says what it wants', async () => {
+      const html = await signInPageHtml();
+      // Browsers compile `pattern` with the v flag, anchored; an invalid pattern is silently ignored.
+      const browserCheck = new RegExp(`^(?:${attribute(html, 'pattern')})$`, 'v');
+      const samples = ['alice', 'Bob', 'a.b-c_d', 'x'.repeat(40), 'x'.repeat(41), 'alice smith', '-alice', '.x', 'élodie', 'al/ice', 'a+b'];
+      for (const sample of samples) expect([sample, browserCheck.test(sample)]).toEqual([sample, normalizeUserName(sample) !== undefined]);
+      expect(attribute(html, 'title')).toMatch(/letters, digits/i);
+    });
+
+    it('shows the form again with the reason after a refused user name, and the next try signs in', async () => {
+      const pages: string[] = [];
+      const allow = signInAndAllow('alice');
+      const { tokens } = await signIn((html, forms) => {
+        pages.push(html);
+        if (pages.length === 1) return { action: forms[0].action, fields: { username: 'alice smith' } };
+        return allow(html, forms);
+      });
+      expect(pages).toHaveLength(3);
+      expect(pages[1]).toContain('name="username"');
+      expect(pages[1]).toMatch(/role="alert"[^>]*>[^<]*letters, digits/i);
+      expect(pages[1]).toContain('value="alice smith"');
+      expect(pages[2]).toContain('Allow');
+      const claims = JSON.parse(Buffer.from((tokens.access_token ?? '').split('.')[1], 'base64url').toString()) as { sub: string };
+      expect(claims.sub).toBe('dev_alice');
     });
   });
 });

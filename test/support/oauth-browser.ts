@@ -101,7 +101,8 @@ export async function browseToRedirect(start: URL, redirectUrl: string, act: Pag
       continue;
     }
     const html = await response.text();
-    if (response.status !== 200 || !(response.headers.get('content-type') ?? '').includes('text/html'))
+    // 422: a form shown again for the person to correct what they typed.
+    if (![200, 422].includes(response.status) || !(response.headers.get('content-type') ?? '').includes('text/html'))
       throw new Error(`unexpected ${response.status} at ${url.href}: ${html.slice(0, 500)}`);
     const next = act(html, parseForms(html));
     url = new URL(next.action, url);
