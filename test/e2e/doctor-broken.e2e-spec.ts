@@ -102,6 +102,39 @@ describe('doctor finds what breaks a connector', () => {
     });
   });
 
+  it('a server without 2026-07-28 behind the 400: signed in, that era is a warning and 2025-11-25 still works', async () => {
+    const report = await doctorReport(
+      await behindProxy('probe-400'),
+      ['--sign-in', '--no-browser', '--sign-in-timeout', '20'],
+      { signInAs: 'alice' },
+    );
+    expect(failed(report)).toEqual(['endpoint.modern-probe']);
+    expect(check(report, 'sign-in.2025-11-25.tools-call')?.status).toBe('ok');
+    expect(check(report, 'sign-in.2026-07-28.tools-list')).toMatchObject({
+      status: 'warn',
+      seen: '2026-07-28 is not supported: server/discover: HTTP 400 (-32000 Bad Request: Unsupported protocol version)',
+      fix: expect.stringContaining('support MCP 2026-07-28'),
+    });
+    expect(check(report, 'sign-in.2026-07-28.tools-call')?.status).toBe('skip');
+  });
+
+  it('an endpoint that never answers: each request gives up at --timeout and says so', async () => {
+    const url = await behindProxy('hang-mcp');
+    const begun = performance.now();
+    const report = await doctorReport(url, ['--timeout', '0.3']);
+    expect(check(report, 'endpoint.unauthenticated')).toMatchObject({
+      status: 'fail',
+      seen: `POST ${url} got no answer within 0.3 s`,
+    });
+    expect(failed(report)).toEqual([
+      'endpoint.unauthenticated',
+      'endpoint.modern-probe',
+      'cors.expose-www-authenticate',
+    ]);
+    // Three requests time out; everything else answers at once.
+    expect(performance.now() - begun).toBeLessThan(5000);
+  });
+
   it('a proxy that rewrites the host: endpoint.unauthenticated, with the proxy header', async () => {
     const report = await doctorReport(await behindProxy('rewrite-host'));
     expect(check(report, 'endpoint.unauthenticated')).toMatchObject({

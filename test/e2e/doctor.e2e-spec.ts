@@ -56,6 +56,15 @@ describe('doctor against the product itself', () => {
       expect(run.stdout).not.toContain('\x1b[');
       expect(run.stderr).toBe('');
     });
+    it('on a terminal: colours, and progress on stderr that it clears; NO_COLOR turns the colours off', async () => {
+      const coloured = await runDoctorCli(['doctor', server.mcpUrl], { terminal: true });
+      expect(coloured.stdout).toContain('\x1b[32mok  \x1b[39m  endpoint.unauthenticated ');
+      expect(coloured.stderr).toContain(`POST ${server.mcpUrl}`);
+      expect(coloured.stderr.endsWith('\r\x1b[2K')).toBe(true);
+      const plain = await runDoctorCli(['doctor', server.mcpUrl], { terminal: true, env: { NO_COLOR: '1' } });
+      expect(plain.stdout).not.toContain('\x1b[');
+      expect(plain.stdout).toMatch(/^ok {4}endpoint\.unauthenticated /m);
+    });
   });
 
   describe('Clerk', () => {

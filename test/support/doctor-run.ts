@@ -11,22 +11,23 @@ export interface DoctorRun {
 const SIGN_IN_PROMPT = /Sign in at this URL to continue:\n(\S+)\n/;
 
 /**
- * Runs `nest-mcp-oauth <args>` in-process with collecting streams that are not terminals. With
+ * Runs `nest-mcp-oauth <args>` in-process with collecting streams (terminals if asked). With
  * `signInAs`, it plays the user at the browser: it takes the sign-in URL the command prints (run
  * it with --no-browser), signs in on the authorization server's pages and follows the redirect
  * to the command's loopback listener, as a browser would.
  */
 export async function runDoctorCli(
   args: string[],
-  options: { signInAs?: string; env?: Record<string, string> } = {},
+  options: { signInAs?: string; env?: Record<string, string>; terminal?: boolean } = {},
 ): Promise<DoctorRun> {
   let stdout = '';
   let stderr = '';
   let browsing: Promise<void> | undefined;
   let browserError: Error | undefined;
   const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
+    stdout: { write: (text: string) => (stdout += text), isTTY: options.terminal },
     stderr: {
+      isTTY: options.terminal,
       write: (text: string) => {
         stderr += text;
         const prompt = SIGN_IN_PROMPT.exec(stderr);

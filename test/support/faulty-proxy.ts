@@ -8,6 +8,8 @@ export type ProxyFault =
   | 'preflight-401'
   /** Rejects requests carrying the 2026-07-28 protocol version header, as an older server or a strict gateway does. */
   | 'probe-400'
+  /** Never answers a POST to /mcp, like an upstream that hangs behind a proxy without timeouts. */
+  | 'hang-mcp'
   /** Sends its upstream's name as Host instead of the client's (nginx's proxy_pass without proxy_set_header Host). */
   | 'rewrite-host';
 
@@ -65,7 +67,8 @@ function answerFault(fault: ProxyFault, request: IncomingMessage, response: Serv
     response.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify(error));
     return true;
   }
-  return false;
+  // Taking the request and never answering it; close() ends the connection.
+  return fault === 'hang-mcp' && request.method === 'POST' && path === '/mcp';
 }
 
 function relay(

@@ -107,8 +107,14 @@ export async function checkLegacyEra(http: DoctorHttp, url: string, token: strin
   return results;
 }
 
-/** JSON-RPC codes a server without 2026-07-28 support answers with: method not found, unsupported protocol version. */
-const UNSUPPORTED_CODES = new Set([-32601, -32022]);
+/**
+ * How a server without 2026-07-28 answers a modern request: JSON-RPC method not found or
+ * unsupported protocol version, or (SDK 1.x transports) an HTTP 400 about the protocol version.
+ */
+function eraUnsupported(discover: Exchange): boolean {
+  if ('answer' in discover) return discover.answer.error?.code === -32601 || discover.answer.error?.code === -32022;
+  return discover.status === 400 && /-32601|-32022|protocol version/i.test(discover.problem);
+}
 
 /**
  * 2026-07-28: no initialize and no session; server/discover, then every request carries the
@@ -117,17 +123,17 @@ const UNSUPPORTED_CODES = new Set([-32601, -32022]);
 export async function checkModernEra(http: DoctorHttp, url: string, token: string): Promise<CheckResult[]> {
   const era = MODERN_VERSION;
   const listId = `sign-in.${era}.tools-list`;
+  const unsupported = (seen: string): CheckResult[] => [
+    warn(
+      listId,
+      seen,
+      'Update the server to support MCP 2026-07-28; ChatGPT and Claude open with it and fall back to 2025-11-25 for now.',
+    ),
+    skip(`sign-in.${era}.tools-call`, 'era not supported'),
+  ];
   const discover = await exchange(http, url, token, 1, modernRequest(1, 'server/discover'));
-  const code = 'answer' in discover ? discover.answer.error?.code : undefined;
-  if (code !== undefined && UNSUPPORTED_CODES.has(code))
-    return [
-      warn(
-        listId,
-        `2026-07-28 is not supported: ${describeExchange('server/discover', discover)}`,
-        'Update the server to support MCP 2026-07-28; ChatGPT and Claude open with it and fall back to 2025-11-25 for now.',
-      ),
-      skip(`sign-in.${era}.tools-call`, 'era not supported'),
-    ];
+  if (eraUnsupported(discover))
+    return unsupported(`2026-07-28 is not supported: ${describeExchange('server/discover', discover)}`);
   if ('problem' in discover || discover.answer.error)
     return [
       fail(listId, describeExchange('server/discover', discover), CALL_FIX),
@@ -135,14 +141,7 @@ export async function checkModernEra(http: DoctorHttp, url: string, token: strin
     ];
   const versions = discover.answer.result?.supportedVersions;
   if (Array.isArray(versions) && !versions.includes(MODERN_VERSION))
-    return [
-      warn(
-        listId,
-        `server/discover lists ${versions.join(', ')}, not ${MODERN_VERSION}`,
-        'Update the server to support MCP 2026-07-28.',
-      ),
-      skip(`sign-in.${era}.tools-call`, 'era not supported'),
-    ];
+    return unsupported(`server/discover lists ${versions.join(', ')}, not ${MODERN_VERSION}`);
   return listAndCall(
     era,
     (id, method, params) => exchange(http, url, token, id, modernRequest(id, method, params)),
