@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ConfigurationError } from '../../src/config/environment.js';
 import { normalizeUserName } from '../../src/embedded-auth/development-accounts.js';
 import { EMBEDDED_AUTH_CLOCK } from '../../src/embedded-auth/embedded-authorization-server.js';
+import { StateFileNotWritableError } from '../../src/embedded-auth/embedded-state-file.js';
 import { browseToRedirect, MemoryOAuthClient, signInAndAllow, type PageAction } from '../support/oauth-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -195,5 +198,45 @@ describe('embedded authorization server hardening', () => {
       const claims = JSON.parse(Buffer.from((tokens.access_token ?? '').split('.')[1], 'base64url').toString()) as { sub: string };
       expect(claims.sub).toBe('dev_alice');
     });
+  });
+});
+
+describe('embedded authorization server state file', () => {
+  let directory: string;
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'embedded-state-'));
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('refuses to start when the state file cannot be written, naming the cause and the fix', async () => {
+    const regularFile = join(directory, 'not-a-folder');
+    writeFileSync(regularFile, '');
+    const stateFile = join(regularFile, 'data', 'embedded-auth.json');
+    const failure = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }).then(
+      (app) => app.close().then(() => undefined),
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigurationError);
+    const message = (failure as Error).message;
+    expect(message).toContain(stateFile);
+    expect(message).toContain(`${regularFile} is a file, not a folder`);
+    expect(message).toContain(`mount a writable volume at ${join(regularFile, 'data')}`);
+    expect(message).toContain('or set EMBEDDED_AUTH_STATE_FILE to a writable path');
+    expect(message.split('\n')).toHaveLength(2);
+  });
+
+  it('names a read-only filesystem as the cause when the system says EROFS', () => {
+    // Node's own shape for the error mkdir(2) gives on a read-only mount (docker run --read-only).
+    const errno = -osConstants.errno.EROFS;
+    const cause = Object.assign(new Error(`${getSystemErrorName(errno)}: read-only file system, mkdir '/app/.data'`), {
+      errno,
+      code: getSystemErrorName(errno),
+      syscall: 'mkdir',
+      path: '/app/.data',
+    });
+    const message = new StateFileNotWritableError('/app/.data/embedded-auth.json', cause).message;
+    expect(message).toContain('/app/.data is on a read-only filesystem');
+    expect(message).toContain('mount a writable volume at /app/.data');
+    expect(message).toContain('EMBEDDED_AUTH_STATE_FILE');
   });
 });
