@@ -31,7 +31,7 @@ export function supportsPkceS256(document: AuthorizationServerDocument): CheckRe
     'as.pkce-s256',
     methods
       ? `code_challenge_methods_supported is ${JSON.stringify(methods)}, without S256, so clients would refuse it`
-      : 'code_challenge_methods_supported is missing, so clients would refuse it',
+      : 'code_challenge_methods_supported is missing, so S256 is not offered and clients would refuse it',
     'Turn on PKCE with S256 at the authorization server so that its metadata lists code_challenge_methods_supported: ["S256"].',
   );
 }
