@@ -8,7 +8,8 @@ const ACCOUNT_PREFIX = 'dev_';
  * The server compiles the same text, so the page and the server refuse the same names.
  */
 export const USER_NAME_PATTERN = String.raw`[A-Za-z0-9][A-Za-z0-9._\-]{0,39}`;
-export const USER_NAME_RULE = 'Use letters, digits, dots, dashes or underscores (up to 40), starting with a letter or digit.';
+export const USER_NAME_RULE =
+  'Use letters, digits, dots, dashes or underscores (up to 40), starting with a letter or digit.';
 const USER_NAME = new RegExp(`^(?:${USER_NAME_PATTERN})$`, 'v');
 
 /** A development user name as stored: trimmed and lower-cased; undefined if it breaks {@link USER_NAME_PATTERN}. */

@@ -127,8 +127,15 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
           defaultResource: async () => this.config.resourceUrl,
           useGrantedResource: async () => true,
           getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string) => {
-            if (!this.acceptsResource(indicator)) throw new errors.InvalidTarget(`this server issues tokens only for ${this.config.resourceUrl}`);
-            return { scope: scopes.join(' '), audience: indicator, accessTokenTTL: ACCESS_TOKEN_SECONDS, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+            if (!this.acceptsResource(indicator))
+              throw new errors.InvalidTarget(`this server issues tokens only for ${this.config.resourceUrl}`);
+            return {
+              scope: scopes.join(' '),
+              audience: indicator,
+              accessTokenTTL: ACCESS_TOKEN_SECONDS,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'RS256' } },
+            };
           },
         },
       },
@@ -140,7 +147,9 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
         const claims = await account.claims('id_token', '', {}, []);
         const granted = new Set(String(token.scope ?? '').split(' '));
         const released = Object.entries(CLAIMS_BY_SCOPE).flatMap(([scope, names]) => (granted.has(scope) ? names : []));
-        return Object.fromEntries(released.filter((name) => claims[name] !== undefined).map((name) => [name, claims[name]]));
+        return Object.fromEntries(
+          released.filter((name) => claims[name] !== undefined).map((name) => [name, claims[name]]),
+        );
       },
       // MCP clients do not ask for offline_access (servers must not advertise it), yet need to refresh.
       issueRefreshToken: async (_ctx: KoaContextWithOIDC, client) => client.grantTypeAllowed('refresh_token'),

@@ -82,11 +82,17 @@ export class EmbeddedStateFile {
 
   private dropExpired(): void {
     const now = Date.now();
-    for (const [key, record] of this.records) if (record.expiresAt !== null && record.expiresAt <= now) this.records.delete(key);
+    for (const [key, record] of this.records)
+      if (record.expiresAt !== null && record.expiresAt <= now) this.records.delete(key);
   }
 
   private save(): void {
-    const document: StateDocument = { version: 1, signingKey: this.signingKey, cookieSecret: this.cookieSecret, records: Object.fromEntries(this.records) };
+    const document: StateDocument = {
+      version: 1,
+      signingKey: this.signingKey,
+      cookieSecret: this.cookieSecret,
+      records: Object.fromEntries(this.records),
+    };
     makeFolder(dirname(this.path));
     const temporary = `${this.path}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(document), { mode: 0o600 });
@@ -96,7 +102,12 @@ export class EmbeddedStateFile {
 
 function newSigningKey(): JWK {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: `embedded-${randomUUID()}`, alg: 'RS256', use: 'sig' };
+  return {
+    ...(privateKey.export({ format: 'jwk' }) as JWK),
+    kid: `embedded-${randomUUID()}`,
+    alg: 'RS256',
+    use: 'sig',
+  };
 }
 
 /**
@@ -107,7 +118,8 @@ export class StateFileNotWritableError extends ConfigurationError {
   constructor(path: string, cause: NodeJS.ErrnoException) {
     const folder = dirname(path);
     super([
-      `EMBEDDED_AUTH_STATE_FILE: the embedded authorization server cannot write its state file ${path}: ${whyNotWritable(folder, cause)}. ` +
+      `EMBEDDED_AUTH_STATE_FILE: the embedded authorization server cannot write its state file ${path}: ` +
+        `${whyNotWritable(folder, cause)}. ` +
         `Fix: mount a writable volume at ${folder} (an emptyDir in Kubernetes, --tmpfs or -v with docker run), ` +
         'or set EMBEDDED_AUTH_STATE_FILE to a writable path.',
     ]);
@@ -152,4 +164,5 @@ function makeFolder(folder: string): void {
 }
 
 // isNativeError rather than instanceof: it holds across realms (Jest runs our code in a VM context).
-const isSystemError = (error: unknown): error is NodeJS.ErrnoException => isNativeError(error) && typeof (error as NodeJS.ErrnoException).code === 'string';
+const isSystemError = (error: unknown): error is NodeJS.ErrnoException =>
+  isNativeError(error) && typeof (error as NodeJS.ErrnoException).code === 'string';

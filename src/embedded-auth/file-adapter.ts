@@ -26,13 +26,20 @@ export class FileAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    this.state.set(this.key(id), { payload: { ...payload }, expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null });
+    this.state.set(this.key(id), {
+      payload: { ...payload },
+      expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null,
+    });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const payload = this.state.get(this.key(id))?.payload as AdapterPayload | undefined;
+    const payload: AdapterPayload | undefined = this.state.get(this.key(id))?.payload;
     // Within the window a used refresh token looks unused, so it is rotated again rather than treated as stolen.
-    if (this.model === 'RefreshToken' && payload?.consumed !== undefined && this.epochSeconds() - Number(payload.consumed) < REFRESH_TOKEN_REUSE_SECONDS)
+    if (
+      this.model === 'RefreshToken' &&
+      payload?.consumed !== undefined &&
+      this.epochSeconds() - Number(payload.consumed) < REFRESH_TOKEN_REUSE_SECONDS
+    )
       return { ...payload, consumed: undefined };
     return payload;
   }
@@ -67,7 +74,9 @@ export class FileAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    const members = [...this.state.entries()].filter(([, record]) => record.payload.grantId === grantId).map(([key]) => key);
+    const members = [...this.state.entries()]
+      .filter(([, record]) => record.payload.grantId === grantId)
+      .map(([key]) => key);
     this.state.delete(members);
   }
 }

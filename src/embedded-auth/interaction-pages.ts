@@ -1,7 +1,10 @@
 import { USER_NAME_PATTERN, USER_NAME_RULE } from './development-accounts.js';
 
 const escapeHtml = (value: string): string =>
-  value.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] as string);
+  value.replace(
+    /[&<>"']/g,
+    (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] as string,
+  );
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -16,17 +19,29 @@ input,button{font:inherit;padding:.5rem .7rem;margin:.3rem 0}button{cursor:point
 }
 
 /** The sign-in form; `refusedName` shows it again, with the reason, after the server refused that name. */
-export function signInPage(action: string, clientName: string, suggestions: readonly string[], refusedName?: string): string {
+export function signInPage(
+  action: string,
+  clientName: string,
+  suggestions: readonly string[],
+  refusedName?: string,
+): string {
   const choices = suggestions
-    .map((name) => `<button type="submit" name="username" value="${escapeHtml(name)}" class="secondary">${escapeHtml(name)}</button>`)
+    .map(
+      (name) =>
+        `<button type="submit" name="username" value="${escapeHtml(name)}" class="secondary">${escapeHtml(name)}</button>`,
+    )
     .join(' ');
-  const refusal = refusedName === undefined ? '' : `<p role="alert" class="error">That user name cannot be used. ${escapeHtml(USER_NAME_RULE)}</p>`;
+  const refusal =
+    refusedName === undefined
+      ? ''
+      : `<p role="alert" class="error">That user name cannot be used. ${escapeHtml(USER_NAME_RULE)}</p>`;
   return page(
     'Sign in',
     `<p><strong>${escapeHtml(clientName)}</strong> wants to use the MCP server as you.</p>
 <form method="post" action="${escapeHtml(action)}">${refusal}
-<label>User name<br><input name="username" autocomplete="username" required pattern="${escapeHtml(USER_NAME_PATTERN)}" \
-title="${escapeHtml(USER_NAME_RULE)}" value="${escapeHtml(refusedName ?? '')}" aria-describedby="user-name-rule" autofocus></label>
+<label>User name<br><input name="username" autocomplete="username" required \
+pattern="${escapeHtml(USER_NAME_PATTERN)}" title="${escapeHtml(USER_NAME_RULE)}" \
+value="${escapeHtml(refusedName ?? '')}" aria-describedby="user-name-rule" autofocus></label>
 <small id="user-name-rule">${escapeHtml(USER_NAME_RULE)}</small><br>
 <button type="submit">Sign in</button>
 <p>or pick one: ${choices}</p>
@@ -47,7 +62,10 @@ export interface ConsentDetails {
 export function consentPage(action: string, abortAction: string, details: ConsentDetails): string {
   const scopes = details.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
   const resources = details.resources.map((resource) => `<li><code>${escapeHtml(resource)}</code></li>`).join('');
-  const refresh = details.refreshDays === undefined ? '' : `<p>It will stay signed in for up to ${details.refreshDays} days without asking again.</p>`;
+  const refresh =
+    details.refreshDays === undefined
+      ? ''
+      : `<p>It will stay signed in for up to ${details.refreshDays} days without asking again.</p>`;
   return page(
     'Allow access?',
     `<p>Signed in as <strong>${escapeHtml(details.userName)}</strong>.</p>

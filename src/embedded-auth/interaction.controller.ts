@@ -2,7 +2,11 @@ import { Body, Controller, Get, Header, Logger, Param, Post, Req, Res } from '@n
 import type { Request, Response } from 'express';
 import type { Client, Interaction } from 'oidc-provider';
 import { accountIdFor, findDevelopmentAccount, normalizeUserName } from './development-accounts.js';
-import { EmbeddedAuthorizationServer, INTERACTION_PATH, REFRESH_TOKEN_SECONDS } from './embedded-authorization-server.js';
+import {
+  EmbeddedAuthorizationServer,
+  INTERACTION_PATH,
+  REFRESH_TOKEN_SECONDS,
+} from './embedded-authorization-server.js';
 import { consentPage, interactionErrorPage, signInPage } from './interaction-pages.js';
 
 const SUGGESTED_USERS = ['alice', 'bob'];
@@ -36,7 +40,7 @@ export class InteractionController {
         consentPage(`${INTERACTION_PATH}/${uid}/confirm`, `${INTERACTION_PATH}/${uid}/abort`, {
           clientName,
           userName: accountId.replace(/^dev_/, ''),
-          scopes: this.embedded.accessTokenScopes(String(scope ?? '')),
+          scopes: this.embedded.accessTokenScopes(typeof scope === 'string' ? scope : ''),
           resources: resource === undefined ? [this.embedded.resourceUrl] : [resource].flat().map(String),
           refreshDays: client?.grantTypeAllowed('refresh_token') ? REFRESH_TOKEN_SECONDS / 86400 : undefined,
         }),
@@ -45,7 +49,12 @@ export class InteractionController {
   }
 
   @Post(':uid/login')
-  async login(@Param('uid') uid: string, @Body() body: { username?: unknown }, @Req() request: Request, @Res() response: Response): Promise<void> {
+  async login(
+    @Param('uid') uid: string,
+    @Body() body: { username?: unknown },
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
     await this.guarded(response, async () => {
       const interaction = await this.provider.interactionDetails(request, response);
       if (interaction.prompt.name !== 'login' || interaction.uid !== uid) {
@@ -57,10 +66,18 @@ export class InteractionController {
       if (!userName) {
         // The interaction is still open: show the form again, with the reason, rather than a dead end.
         const { clientName } = await this.clientOf(interaction);
-        response.status(422).type('html').send(signInPage(`${INTERACTION_PATH}/${uid}/login`, clientName, SUGGESTED_USERS, typed));
+        response
+          .status(422)
+          .type('html')
+          .send(signInPage(`${INTERACTION_PATH}/${uid}/login`, clientName, SUGGESTED_USERS, typed));
         return;
       }
-      await this.provider.interactionFinished(request, response, { login: { accountId: accountIdFor(userName) } }, { mergeWithLastSubmission: false });
+      await this.provider.interactionFinished(
+        request,
+        response,
+        { login: { accountId: accountIdFor(userName) } },
+        { mergeWithLastSubmission: false },
+      );
     });
   }
 
@@ -85,9 +102,15 @@ export class InteractionController {
       const missingOIDCClaims = details.missingOIDCClaims as string[] | undefined;
       if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
       const missingResourceScopes = details.missingResourceScopes as Record<string, string[]> | undefined;
-      for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {}))
+        grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
-      await this.provider.interactionFinished(request, response, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      await this.provider.interactionFinished(
+        request,
+        response,
+        { consent: { grantId } },
+        { mergeWithLastSubmission: true },
+      );
     });
   }
 
@@ -115,7 +138,10 @@ export class InteractionController {
     } catch (error) {
       this.logger.warn(`Sign-in step failed: ${error instanceof Error ? error.message : String(error)}`);
       if (response.headersSent) return;
-      const message = error instanceof Error && 'error_description' in error ? String(error.error_description) : 'This sign-in has expired or was already used.';
+      const message =
+        error instanceof Error && 'error_description' in error
+          ? String(error.error_description)
+          : 'This sign-in has expired or was already used.';
       response.status(400).type('html').send(interactionErrorPage(message));
     }
   }

@@ -28,8 +28,11 @@ describe('embedded authorization server hardening', () => {
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'embedded-hardening-'));
-    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') }, undefined, (builder) =>
-      builder.overrideProvider(EMBEDDED_AUTH_CLOCK).useValue(() => clockMs),
+    server = await startTestApp(
+      null,
+      { EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') },
+      undefined,
+      (builder) => builder.overrideProvider(EMBEDDED_AUTH_CLOCK).useValue(() => clockMs),
     );
   });
   afterAll(async () => {
@@ -37,16 +40,21 @@ describe('embedded authorization server hardening', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  /** Registers a client through the SDK, asking for `scope` (or what the server advertises), and returns its authorization URL. */
+  /** Registers a client through the SDK, asking for `scope` (or what the server advertises); its authorization URL. */
   async function authorizationUrlFor(client: MemoryOAuthClient, scope?: string): Promise<URL> {
     expect(await auth(client, { serverUrl: server.mcpUrl, scope })).toBe('REDIRECT');
     return new URL(client.authorizationUrl as URL);
   }
 
-  async function signIn(act: PageAction = signInAndAllow('alice'), scope?: string): Promise<{ client: MemoryOAuthClient; tokens: OAuthTokens }> {
+  async function signIn(
+    act: PageAction = signInAndAllow('alice'),
+    scope?: string,
+  ): Promise<{ client: MemoryOAuthClient; tokens: OAuthTokens }> {
     const client = new MemoryOAuthClient(REDIRECT);
     const callback = await browseToRedirect(await authorizationUrlFor(client, scope), REDIRECT, act);
-    expect(await auth(client, { serverUrl: server.mcpUrl, authorizationCode: callback.searchParams.get('code') as string })).toBe('AUTHORIZED');
+    expect(
+      await auth(client, { serverUrl: server.mcpUrl, authorizationCode: callback.searchParams.get('code') as string }),
+    ).toBe('AUTHORIZED');
     return { client, tokens: client.tokens() as OAuthTokens };
   }
 
@@ -54,7 +62,11 @@ describe('embedded authorization server hardening', () => {
     const response = await fetch(`${server.baseUrl}/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.clientInformation()?.client_id as string }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: client.clientInformation()?.client_id as string,
+      }),
     });
     return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };
   }
@@ -62,7 +74,11 @@ describe('embedded authorization server hardening', () => {
   async function listToolsStatus(accessToken: string): Promise<number> {
     const response = await fetch(server.mcpUrl, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        Authorization: `Bearer ${accessToken}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: LIST_TOOLS,
     });
     await response.body?.cancel();
@@ -72,7 +88,10 @@ describe('embedded authorization server hardening', () => {
   describe('refresh tokens used twice', () => {
     it('answers two concurrent refreshes with the same token, and the grant survives', async () => {
       const { client, tokens } = await signIn();
-      const answers = await Promise.all([refresh(client, tokens.refresh_token as string), refresh(client, tokens.refresh_token as string)]);
+      const answers = await Promise.all([
+        refresh(client, tokens.refresh_token as string),
+        refresh(client, tokens.refresh_token as string),
+      ]);
       expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
       for (const { body } of answers) {
         // Still rotated: each answer carries a new refresh token.
@@ -101,40 +120,57 @@ describe('embedded authorization server hardening', () => {
       const first = await refresh(client, tokens.refresh_token as string);
       expect(first.status).toBe(200);
       clockMs += 31_000;
-      expect(await refresh(client, tokens.refresh_token as string)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-      expect(await refresh(client, first.body.refresh_token as string)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+      expect(await refresh(client, tokens.refresh_token as string)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_grant' },
+      });
+      expect(await refresh(client, first.body.refresh_token as string)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_grant' },
+      });
     });
   });
 
   describe('authorization code flow only', () => {
-    it.each(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'])('advertises only code and its grants at %s', async (path) => {
-      const metadata = (await (await fetch(`${server.baseUrl}${path}`)).json()) as Record<string, string[]>;
-      expect(metadata.response_types_supported).toEqual(['code']);
-      expect([...metadata.grant_types_supported].sort()).toEqual(['authorization_code', 'refresh_token']);
-    });
+    it.each(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'])(
+      'advertises only code and its grants at %s',
+      async (path) => {
+        const metadata = (await (await fetch(`${server.baseUrl}${path}`)).json()) as Record<string, string[]>;
+        expect(metadata.response_types_supported).toEqual(['code']);
+        expect([...metadata.grant_types_supported].sort()).toEqual(['authorization_code', 'refresh_token']);
+      },
+    );
 
     it('refuses to register a client for the implicit flow', async () => {
       const response = await fetch(`${server.baseUrl}/oauth/register`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ redirect_uris: ['https://client.example.com/callback'], response_types: ['id_token'], grant_types: ['implicit'], token_endpoint_auth_method: 'none' }),
+        body: JSON.stringify({
+          redirect_uris: ['https://client.example.com/callback'],
+          response_types: ['id_token'],
+          grant_types: ['implicit'],
+          token_endpoint_auth_method: 'none',
+        }),
       });
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
     });
 
-    it.each(['id_token', 'id_token token', 'code id_token', 'token'])('refuses an authorization request with response_type=%s', async (responseType) => {
-      const url = await authorizationUrlFor(new MemoryOAuthClient(REDIRECT), 'openid profile');
-      url.searchParams.set('response_type', responseType);
-      url.searchParams.set('nonce', 'n-0S6_WzA2Mj');
-      const response = await fetch(url, { redirect: 'manual' });
-      const location = new URL(response.headers.get('location') ?? `${server.baseUrl}/none`);
-      const answer = new URLSearchParams(location.hash.slice(1) || location.search);
-      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
-      expect(answer.get('error')).toBe('unsupported_response_type');
-      expect(answer.get('code')).toBeNull();
-      expect(answer.get('id_token')).toBeNull();
-    });
+    it.each(['id_token', 'id_token token', 'code id_token', 'token'])(
+      'refuses an authorization request with response_type=%s',
+      async (responseType) => {
+        const url = await authorizationUrlFor(new MemoryOAuthClient(REDIRECT), 'openid profile');
+        url.searchParams.set('response_type', responseType);
+        url.searchParams.set('nonce', 'n-0S6_WzA2Mj');
+        const response = await fetch(url, { redirect: 'manual' });
+        const location = new URL(response.headers.get('location') ?? `${server.baseUrl}/none`);
+        const answer = new URLSearchParams(location.hash.slice(1) || location.search);
+        expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+        expect(answer.get('error')).toBe('unsupported_response_type');
+        expect(answer.get('code')).toBeNull();
+        expect(answer.get('id_token')).toBeNull();
+      },
+    );
   });
 
   describe('consent page', () => {
@@ -150,7 +186,9 @@ describe('embedded authorization server hardening', () => {
         'profile email offline_access',
       );
       expect(tokens.refresh_token).toBeTruthy();
-      const listed = [...(/<ul>([\s\S]*?)<\/ul>/.exec(consentHtml)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map(([, item]) => item);
+      const listed = [...(/<ul>([\s\S]*?)<\/ul>/.exec(consentHtml)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map(
+        ([, item]) => item,
+      );
       expect(listed).toEqual((tokens.scope ?? '').split(' '));
       expect(listed).toEqual(['profile', 'email']);
       expect(consentHtml).not.toContain('offline_access');
@@ -171,14 +209,29 @@ describe('embedded authorization server hardening', () => {
       return page;
     }
     const attribute = (html: string, name: string): string =>
-      (new RegExp(`<input name="username"[^>]* ${name}="([^"]*)"`).exec(html)?.[1] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+      (new RegExp(`<input name="username"[^>]* ${name}="([^"]*)"`).exec(html)?.[1] ?? '')
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"');
 
     it('validates the user name in the browser with the server’s own rule, and says what it wants', async () => {
       const html = await signInPageHtml();
       // Browsers compile `pattern` with the v flag, anchored; an invalid pattern is silently ignored.
       const browserCheck = new RegExp(`^(?:${attribute(html, 'pattern')})$`, 'v');
-      const samples = ['alice', 'Bob', 'a.b-c_d', 'x'.repeat(40), 'x'.repeat(41), 'alice smith', '-alice', '.x', 'élodie', 'al/ice', 'a+b'];
-      for (const sample of samples) expect([sample, browserCheck.test(sample)]).toEqual([sample, normalizeUserName(sample) !== undefined]);
+      const samples = [
+        'alice',
+        'Bob',
+        'a.b-c_d',
+        'x'.repeat(40),
+        'x'.repeat(41),
+        'alice smith',
+        '-alice',
+        '.x',
+        'élodie',
+        'al/ice',
+        'a+b',
+      ];
+      for (const sample of samples)
+        expect([sample, browserCheck.test(sample)]).toEqual([sample, normalizeUserName(sample) !== undefined]);
       expect(attribute(html, 'title')).toMatch(/letters, digits/i);
     });
 
@@ -195,7 +248,9 @@ describe('embedded authorization server hardening', () => {
       expect(pages[1]).toMatch(/role="alert"[^>]*>[^<]*letters, digits/i);
       expect(pages[1]).toContain('value="alice smith"');
       expect(pages[2]).toContain('Allow');
-      const claims = JSON.parse(Buffer.from((tokens.access_token ?? '').split('.')[1], 'base64url').toString()) as { sub: string };
+      const claims = JSON.parse(Buffer.from((tokens.access_token ?? '').split('.')[1], 'base64url').toString()) as {
+        sub: string;
+      };
       expect(claims.sub).toBe('dev_alice');
     });
   });

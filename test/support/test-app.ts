@@ -56,7 +56,15 @@ export async function startTestApp(
     Test.createTestingModule({
       imports: [
         await AppModule.forRoot({
-          env: { NODE_ENV: 'test', LOG_LEVEL: 'fatal', PORT: String(port), PUBLIC_BASE_URL: baseUrl, UPSTREAM_TIMEOUT_MS: '1000', ...(clerk ? clerkEnvironment(clerk) : {}), ...env },
+          env: {
+            NODE_ENV: 'test',
+            LOG_LEVEL: 'fatal',
+            PORT: String(port),
+            PUBLIC_BASE_URL: baseUrl,
+            UPSTREAM_TIMEOUT_MS: '1000',
+            ...(clerk ? clerkEnvironment(clerk) : {}),
+            ...env,
+          },
         }),
       ],
     }),
