@@ -3,21 +3,31 @@ import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureHttpApplication } from './app.setup.js';
 import { AppConfig } from './config/app-config.js';
-import { ConfigurationError } from './config/environment.js';
+import { ConfigurationError, type RawEnvironment } from './config/environment.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), { bufferLogs: true });
+  // Nest's own logs wait in its buffer until the JSON logger takes them, after the server listens. On a
+  // failed start they are dropped, and Nest neither prints the error itself (coloured, with a stack)
+  // nor exits: the error comes here, and reportStartFailure writes the one line that says why.
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), {
+    bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
+  });
   const config = app.get(AppConfig);
   const logger = app.get(Logger);
-  app.useLogger(logger);
   configureHttpApplication(app);
   await app.listen(config.port, config.host);
-  logger.log(`MCP endpoint ${config.resourceUrl} (listening on ${config.host}:${config.port}), authorization server ${config.issuer}`, 'Bootstrap');
+  app.useLogger(logger);
+  app.flushLogs();
+  const listening = `listening on ${config.host}:${config.port}`;
+  logger.log(`MCP endpoint ${config.resourceUrl} (${listening}), authorization server ${config.issuer}`, 'Bootstrap');
   // Our own handlers rather than Nest's shutdown hooks: the HTTP server must drain before any module
   // is torn down, and the process must then exit 0. A second signal gets Node's default: stop now.
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
@@ -36,11 +46,61 @@ async function bootstrap(): Promise<void> {
     });
 }
 
-bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigurationError) {
-    console.error(error.message);
-  } else {
-    console.error('The server could not start:', error instanceof Error ? error.message : error);
+/** What the operator should do about the operating-system errors a start most often meets. */
+const HINTS: Record<string, string> = {
+  EADDRINUSE: 'another process already listens on HOST:PORT; stop it or choose another PORT',
+  EADDRNOTAVAIL: 'HOST is not an address of this machine; leave it unset or use 0.0.0.0',
+  EACCES: 'the user the server runs as may not write that path or bind that port',
+  EROFS: 'the filesystem is read-only; mount a writable volume there',
+};
+
+interface StartFailure {
+  message: string;
+  /** Each configuration problem on its own, for log queries. */
+  problems?: string[];
+  err?: { type: string; code?: string; stack?: string };
+}
+
+/**
+ * A failed start, described without secrets: configuration errors never carry the values of
+ * secret variables (see environment.ts), and other errors contribute their message, name and
+ * code only. The stack is kept for errors that are neither configuration nor operating-system
+ * errors, that is for bugs, where it is the useful part.
+ */
+function describeStartFailure(error: unknown): StartFailure {
+  if (error instanceof ConfigurationError)
+    return { message: `Invalid configuration: ${error.problems.join('; ')}`, problems: error.problems };
+  if (!(error instanceof Error)) return { message: `The server could not start: ${String(error)}` };
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint = code ? HINTS[code] : undefined;
+  return {
+    message: `The server could not start: ${error.message}${hint ? ` (${hint})` : ''}`,
+    err: { type: error.name, ...(code ? { code } : { stack: error.stack }) },
+  };
+}
+
+/**
+ * Start-up failures are written the way the logs would have been (LOG_FORMAT, NODE_ENV), decided from
+ * the raw variables because the configuration may be what failed: one JSON line shaped like the
+ * server's other lines, or readable text on a development terminal.
+ */
+function reportStartFailure(error: unknown, env: RawEnvironment): void {
+  const failure = describeStartFailure(error);
+  const format = env.LOG_FORMAT?.trim() || 'auto';
+  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  if (format === 'pretty' || (format !== 'json' && nodeEnv === 'development' && process.stdout.isTTY)) {
+    const text = error instanceof ConfigurationError ? error.message : failure.message;
+    console.error(failure.err?.stack ? `${text}\n${failure.err.stack}` : text);
+    return;
   }
+  const { message, ...fields } = failure;
+  pino(
+    { timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ dest: 1, sync: true }),
+  ).fatal({ context: 'Bootstrap', ...fields }, message);
+}
+
+bootstrap().catch((error: unknown) => {
+  reportStartFailure(error, process.env);
   process.exit(1);
 });

@@ -5,9 +5,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -365,5 +366,84 @@ describe('the server process', () => {
     expect((await server.exited).code).toBe(0);
     expect(() => JSON.parse(server?.stdoutLines[0] ?? '')).toThrow();
     expect(server.stdoutLines.some((line) => /INFO.*request completed/.test(line))).toBe(true);
+  });
+});
+
+describe('a failed start', () => {
+  /** `node dist/main.js` run to its end with only these variables, in a directory of its own (no .env). */
+  interface Outcome {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+  }
+
+  async function failedStart(env: Record<string, string>): Promise<Outcome> {
+    const workDir = mkdtempSync(join(tmpdir(), 'nest-mcp-oauth-start-'));
+    try {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
+        cwd: workDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH, ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const [code] = (await once(child, 'close')) as [number | null];
+      return { code, stdout, stderr };
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** What production log pipelines need: exit 1, and exactly one JSON line, shaped like the others. */
+  function expectOneJsonLine(outcome: Outcome): LogLine {
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toBe('');
+    const lines = outcome.stdout.split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/\u001b\[/);
+    const line = JSON.parse(lines[0]!) as LogLine;
+    expect(line).toMatchObject({ level: 'fatal', context: 'Bootstrap', pid: expect.any(Number) });
+    expect(new Date(String(line.time)).toISOString()).toBe(line.time);
+    return line;
+  }
+
+  it('refuses an unsafe production configuration in one JSON line, without the secrets it was given', async () => {
+    const secret = `sk_live_${randomBytes(16).toString('hex')}`;
+    const outcome = await failedStart({
+      NODE_ENV: 'production',
+      CLERK_SECRET_KEY: secret,
+      CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`,
+      PUBLIC_BASE_URL: 'http://mcp.example.com',
+      AUTH_AUDIENCE_MODE: 'off',
+    });
+    const line = expectOneJsonLine(outcome);
+    expect(line.msg).toMatch(/^Invalid configuration: PUBLIC_BASE_URL must use https.*; AUTH_AUDIENCE_MODE=off/);
+    expect(line.problems).toHaveLength(2);
+    expect(line).not.toHaveProperty('err');
+    expect(outcome.stdout).not.toContain(secret);
+  });
+
+  it('reports a failure after Nest started (a port taken) in one JSON line, with a hint, no stack', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const outcome = await failedStart({
+        NODE_ENV: 'production',
+        LOG_FORMAT: 'json',
+        PUBLIC_BASE_URL: 'https://mcp.example.com',
+        ALLOW_EMBEDDED_AUTH: 'true',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      });
+      const line = expectOneJsonLine(outcome);
+      expect(line.msg).toContain(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      expect(line.msg).toContain('choose another PORT');
+      expect(line.err).toEqual({ type: 'Error', code: 'EADDRINUSE' });
+    } finally {
+      taken.close();
+    }
   });
 });
