@@ -171,6 +171,33 @@ function dockerfile(): string {
   return readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 }
 
+/** NODE_OPTIONS as the image sets it (ENV in the runtime stage). */
+function imageNodeOptions(): string | undefined {
+  return /^\s*NODE_OPTIONS=(\S+)/m.exec(dockerfile())?.[1];
+}
+
+/**
+ * V8's old space must follow the container's memory limit and stay well inside it: either a share of
+ * it (--max-old-space-size-percentage, which Node 24 reads from the cgroup) or a fixed size below it.
+ * Without either, V8 sizes the heap from its own heuristics and a hostile burst ends in an OOM kill.
+ */
+function heapProblems(container: IContainer): string[] {
+  const ownOptions = container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value;
+  const nodeOptions = ownOptions ?? imageNodeOptions() ?? '';
+  const share = /--max-old-space-size-percentage=(\d+(?:\.\d+)?)%?/.exec(nodeOptions);
+  const fixed = /--max-old-space-size=(\d+)/.exec(nodeOptions);
+  const limit = quantity(container.resources?.limits?.memory);
+  if (share) {
+    const percent = Number(share[1]);
+    if (percent >= 25 && percent <= 80) return [];
+    return [`Deployment: --max-old-space-size-percentage=${percent} must be 25 to 80, leaving room for the rest`];
+  }
+  if (fixed && Number(fixed[1]) * 2 ** 20 < 0.85 * limit) return [];
+  if (fixed) return ['Deployment: --max-old-space-size must stay well below the memory limit'];
+  const shown = JSON.stringify(nodeOptions);
+  return [`Deployment: NODE_OPTIONS (${shown}) must bound the heap by the memory limit (a heap size percentage)`];
+}
+
 function invariantProblems(set: DeploySet): string[] {
   const problems: string[] = [];
   const fail = (message: string): void => void problems.push(message);
@@ -289,8 +316,7 @@ function invariantProblems(set: DeploySet): string[] {
   const tmp = app.volumeMounts?.find((mount) => mount.mountPath === '/tmp');
   if (!tmp || !pod.volumes?.some((volume) => volume.name === tmp.name && volume.emptyDir)) fail('Deployment: /tmp must be an emptyDir (the root filesystem is read-only)');
 
-  const heap = /--max-old-space-size=(\d+)/.exec(app.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? '');
-  if (heap && Number(heap[1]) * 2 ** 20 >= quantity(app.resources?.limits?.memory)) fail('Deployment: --max-old-space-size must stay below the memory limit');
+  problems.push(...heapProblems(app));
 
   // Shutdown: the kubelet counts the preStop hook inside terminationGracePeriodSeconds, then
   // sends SIGTERM; the app then drains for up to SHUTDOWN_GRACE_SECONDS before SIGKILL comes.
@@ -463,8 +489,25 @@ describe('deploy/ manifests', () => {
     expect(text).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(text).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
     expect(text).toMatch(/npm ci --omit=dev/);
+    // The build stage compiles with the image's node: `npm run build` would put node_modules/.bin first on PATH,
+    // where the pinned `node` dev dependency, installed with --ignore-scripts, has no working binary.
+    expect(text).not.toMatch(/^RUN .*npm run build/m);
+    expect(text).toMatch(/^RUN node node_modules\/typescript\/bin\/tsc -p tsconfig\.build\.json$/m);
+    // The heap follows the container's memory limit, the same in the image and the Deployment.
+    expect(imageNodeOptions()).toBe('--max-old-space-size-percentage=75');
+    expect(container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value).toBe(imageNodeOptions());
+    // The health check probes the container's own address: a server on loopback only is unreachable from outside.
+    expect(/^HEALTHCHECK [\s\S]*?^\s*CMD (.*)$/m.exec(text)?.[1]).toMatch(/networkInterfaces\(\).*!i\.internal/);
+    // The embedded server's default state folder exists and belongs to the user the server runs as.
+    expect(text).toMatch(/^RUN mkdir \/app\/\.data && chown node:node \/app\/\.data/m);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
     for (const entry of ['node_modules', 'dist', '.git', '.env', 'coverage', 'test', '*.log', '.ci', 'deploy']) expect(ignored).toContain(entry);
+  });
+
+  it('.env.example leaves HOST to the context, so `docker run --env-file` keeps the image’s 0.0.0.0', () => {
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    expect(example).not.toMatch(/^\s*HOST=/m);
+    expect(dockerfile()).toMatch(/^\s*HOST=0\.0\.0\.0/m);
   });
 });
 
@@ -475,6 +518,9 @@ describe('the manifest checks reject broken copies', () => {
     return problemsIn(copy);
   };
   const deploymentOf = (set: DeploySet): IDeployment => manifestOf(set, 'Deployment') as unknown as IDeployment;
+  const setNodeOptions = (set: DeploySet, value: string): void => {
+    appContainer(set).env = [{ name: 'NODE_OPTIONS', value }];
+  };
 
   it('accepts the real manifests', () => {
     expect(problemsIn(deploySet)).toEqual([]);
@@ -495,6 +541,9 @@ describe('the manifest checks reject broken copies', () => {
     ['a PDB selecting nothing', (set) => void ((manifestOf(set, 'PodDisruptionBudget') as unknown as IPodDisruptionBudget).spec!.selector = { matchLabels: { app: 'x' } }), /PDB: spec.selector/],
     ['readiness on /healthz', (set) => void (appContainer(set).readinessProbe!.httpGet!.path = '/healthz'), /readinessProbe must be an HTTP GET of \/readyz/],
     ['a probe on a numeric port', (set) => void (appContainer(set).livenessProbe!.httpGet!.port = 3000), /livenessProbe must be an HTTP GET of \/healthz on the port named http/],
+    ['a heap share leaving no room', (set) => setNodeOptions(set, '--max-old-space-size-percentage=95'), /25 to 80/],
+    ['a fixed heap as large as the limit', (set) => setNodeOptions(set, '--max-old-space-size=512'), /well below the/],
+    ['NODE_OPTIONS without a heap bound', (set) => setNodeOptions(set, '--enable-source-maps'), /must bound the heap/],
     ['a writable root filesystem', (set) => void (appContainer(set).securityContext!.readOnlyRootFilesystem = false), /readOnlyRootFilesystem must be true/],
     ['running as root', (set) => void Object.assign(appContainer(set).securityContext!, { runAsNonRoot: false, runAsUser: 0 }), /runAsNonRoot must be true/],
     ['a grace period no longer than drain + preStop', (set) => void (deploymentOf(set).spec!.template.spec!.terminationGracePeriodSeconds = 30), /must exceed SHUTDOWN_GRACE_SECONDS \(25\) \+ preStop \(5\)/],
