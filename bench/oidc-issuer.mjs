@@ -46,6 +46,10 @@ export class BenchIssuer {
       issuer,
       authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/token`,
+      // Never called by the bench, but advertised as a real issuer would, so the product's own
+      // configuration check (registration, public clients) finds it ready.
+      registration_endpoint: `${issuer}/register`,
+      token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'refresh_token'],

@@ -368,12 +368,14 @@ async function main() {
   let soaked;
   const memory = {};
   try {
-    const [floor, nestFloor, sdkExample, sdkModern, product] = await Promise.all([
-      TargetProcess.start('floor', join(HERE, 'targets/floor.mjs')),
-      TargetProcess.start('nestFloor', join(HERE, 'targets/nest-floor.mjs')),
-      TargetProcess.start('sdkExample', join(HERE, 'targets/sdk-example.mjs'), { settings: { issuer: issuer.issuer, resourceUrl } }),
-      TargetProcess.start('sdkModern', join(HERE, 'targets/sdk-modern-handler.mjs')),
-      TargetProcess.start('product', join(ROOT, 'dist/main.js'), {
+    // Each process is recorded as soon as it is up, so that a failure to start another still stops it.
+    const startTarget = (name, script, options) => TargetProcess.start(name, script, options).then((target) => (processes[name] = target));
+    const starts = await Promise.allSettled([
+      startTarget('floor', join(HERE, 'targets/floor.mjs')),
+      startTarget('nestFloor', join(HERE, 'targets/nest-floor.mjs')),
+      startTarget('sdkExample', join(HERE, 'targets/sdk-example.mjs'), { settings: { issuer: issuer.issuer, resourceUrl } }),
+      startTarget('sdkModern', join(HERE, 'targets/sdk-modern-handler.mjs')),
+      startTarget('product', join(ROOT, 'dist/main.js'), {
         port: productPort,
         readyPath: '/readyz',
         execArgv: [
@@ -395,7 +397,9 @@ async function main() {
         },
       }),
     ]);
-    Object.assign(processes, { floor, nestFloor, sdkExample, sdkModern, product });
+    const failedStart = starts.find((start) => start.status === 'rejected');
+    if (failedStart) throw failedStart.reason;
+    const { product } = processes;
     worker = startWorker();
     const ports = Object.fromEntries(Object.entries(processes).map(([name, target]) => [name, target.port]));
     const selected = rows(ports, host, tokens).filter((row) => settings.only.length === 0 || settings.only.includes(row.key));
