@@ -7,6 +7,7 @@ import { EmbeddedIssuerRoutes } from './embedded-auth/embedded-issuer-routes.js'
 import { RequestLogger } from './logging/request-logger.js';
 import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
+import { jsonBodyWanted } from './unread-refused-bodies.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
 export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name'];
@@ -34,7 +35,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
   });
   mountEmbeddedAuthorizationServer(app);
   // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.useBodyParser('json', { limit: config.bodyLimitBytes, type: jsonBodyWanted(config) });
   app.useBodyParser('urlencoded', { limit: config.bodyLimitBytes, extended: true });
   return app;
 }
