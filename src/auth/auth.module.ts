@@ -10,7 +10,7 @@ import { AudiencePolicy } from './audience-policy.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { ClerkOpaqueTokenVerifier } from './clerk-opaque-token-verifier.js';
 import { ClerkTokenVerifier } from './clerk-token-verifier.js';
-import { CLOCK, type Clock } from './clock.js';
+import { CLOCK, ClockModule, type Clock } from './clock.js';
 import { JwtAccessTokenVerifier, type JwtVerificationProfile } from './jwt-access-token-verifier.js';
 
 type SharedSettings =
@@ -33,8 +33,6 @@ const sharedSettings = (
   onKeySetFetch: (outcome, seconds) => metrics.upstreamCall('jwks', outcome, seconds),
   now,
 });
-
-const clock: Provider = { provide: CLOCK, useValue: Date.now };
 
 /** Clerk: OAuth JWTs against the Frontend API's keys, opaque `oat_` tokens through the Backend API. */
 const clerkVerifiers: Provider[] = [
@@ -86,9 +84,8 @@ export class AuthModule {
     return {
       module: AuthModule,
       global: true,
-      imports: provider === 'clerk' ? [ClerkModule] : [AuthorizationServerModule],
+      imports: [ClockModule, provider === 'clerk' ? ClerkModule : AuthorizationServerModule],
       providers: [
-        clock,
         ...(provider === 'clerk' ? clerkVerifiers : [issuerVerifier]),
         AudiencePolicy,
         BearerAuthGuard,

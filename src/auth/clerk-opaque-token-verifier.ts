@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
 import { AppConfig } from '../config/app-config.js';
 import { BearerChallengeError } from '../errors/errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
+import { CLOCK, type Clock } from './clock.js';
 import { tokenCacheKey } from './token-shape.js';
 import type { VerifiedIdentity } from './verified-identity.js';
 
@@ -21,8 +22,9 @@ export class ClerkOpaqueTokenVerifier {
     private readonly clerk: ClerkBackendApi,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly now: Clock,
   ) {
-    this.cache = new BoundedTtlCache(config.opaqueTokenCacheSize);
+    this.cache = new BoundedTtlCache(config.opaqueTokenCacheSize, now);
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
@@ -42,7 +44,7 @@ export class ClerkOpaqueTokenVerifier {
     if (answer === null) throw BearerChallengeError.invalidToken('The access token is not known to the authorization server.');
     if (answer.revoked) throw BearerChallengeError.invalidToken('The access token has been revoked.');
     const expiresAtMs = typeof answer.expiration === 'number' ? answer.expiration : null;
-    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= Date.now())) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
+    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= this.now())) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     const identity: VerifiedIdentity = {
       userId: answer.subject,
       clientId: answer.clientId,
@@ -51,13 +53,13 @@ export class ClerkOpaqueTokenVerifier {
       audience: answer.aud ?? [],
       tokenKind: 'opaque',
     };
-    const cacheUntil = Math.min(Date.now() + this.config.opaqueTokenCacheMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
+    const cacheUntil = Math.min(this.now() + this.config.opaqueTokenCacheMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
     this.cache.set(key, identity, cacheUntil);
     return identity;
   }
 
   private stillValid(identity: VerifiedIdentity): VerifiedIdentity {
-    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= Date.now()) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
+    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= this.now()) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     return identity;
   }
 }

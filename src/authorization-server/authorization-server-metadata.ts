@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { CLOCK, type Clock } from '../auth/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { issuerMatches, supportsPkceS256 } from '../doctor/checks/authorization-server-rules.js';
 import { UpstreamMetadataError } from '../errors/errors.js';
@@ -59,6 +60,7 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,7 +72,7 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
 
   async get(kind: MetadataKind): Promise<MetadataDocument> {
     const state = this.states[kind];
-    const now = Date.now();
+    const now = this.now();
     const usable = state.entry && (now - state.entry.fetchedAt < this.config.asMetadataCacheMs || now < state.retryAt);
     this.metrics.cacheLookup('authorization_server_metadata', Boolean(usable));
     if (usable && state.entry) return state.entry.document;
@@ -88,14 +90,14 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   private async refresh(kind: MetadataKind, state: KindState): Promise<MetadataDocument> {
     try {
       const document = await this.discover(kind);
-      state.entry = { document, fetchedAt: Date.now() };
+      state.entry = { document, fetchedAt: this.now() };
       state.retryAt = 0;
       return document;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      state.retryAt = Date.now() + Math.min(this.config.asMetadataCacheMs, 30_000);
+      state.retryAt = this.now() + Math.min(this.config.asMetadataCacheMs, 30_000);
       if (state.entry) {
-        const ageSeconds = Math.round((Date.now() - state.entry.fetchedAt) / 1000);
+        const ageSeconds = Math.round((this.now() - state.entry.fetchedAt) / 1000);
         this.logger.warn(`Serving a stale copy (${ageSeconds} s old) of the ${kind} metadata of ${this.config.issuer}: ${reason}`);
         return state.entry.document;
       }

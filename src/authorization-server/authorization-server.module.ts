@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ClockModule } from '../auth/clock.js';
 import { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 
 /** What we know of the authorization server: its discovery documents, found and cached. */
-@Module({ providers: [AuthorizationServerMetadata], exports: [AuthorizationServerMetadata] })
+@Module({ imports: [ClockModule], providers: [AuthorizationServerMetadata], exports: [AuthorizationServerMetadata] })
 export class AuthorizationServerModule {}

@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { CLOCK, type Clock } from '../auth/clock.js';
 import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -11,7 +12,8 @@ import { ConfigurationCheck, describeProblem } from './configuration-check.js';
  * What readiness checks. An invalid configuration stops the process before it listens; one that
  * is valid but does not fit the issuer (scopes it lacks, no registration) fails `configuration`.
  * The upstream checks are cached for READINESS_CACHE_SECONDS, so a probe every few seconds costs
- * at most one call to the issuer per period.
+ * at most one call to the issuer per period. The cache runs on the injected clock (terminus'
+ * own `cacheFor` reads Date.now), and concurrent probes share one run, as with terminus.
  */
 @Injectable()
 export class Readiness {
@@ -20,6 +22,11 @@ export class Readiness {
   private keysFetchedAt?: number;
   /** The last failure, so a lasting outage is logged once rather than on every probe. */
   private keysProblem?: string;
+  /** The upstream checks' latest runs, by indicator name; an entry expires READINESS_CACHE_SECONDS after it settles. */
+  private readonly recent = new Map<
+    string,
+    { result: Promise<HealthIndicatorResult>; expiresAt: number; settled: boolean }
+  >();
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -28,6 +35,7 @@ export class Readiness {
     private readonly metrics: Metrics,
     private readonly config: AppConfig,
     private readonly configurationCheck: ConfigurationCheck,
+    @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
   checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
@@ -45,12 +53,13 @@ export class Readiness {
   }
 
   /** The discovery document, which is itself cached and served stale while the issuer fails. */
-  private authorizationServer(): PromiseLike<HealthIndicatorResult<'authorization_server'>> {
-    return this.indicators
-      .check('authorization_server')
-      .attempt(async () => ({ issuer: (await this.metadata.get('oauth-authorization-server')).issuer }))
-      .withTimeout(this.config.upstreamTimeoutMs)
-      .cacheFor(this.config.readinessCacheMs);
+  private authorizationServer(): PromiseLike<HealthIndicatorResult> {
+    return this.cached('authorization_server', () =>
+      this.indicators
+        .check('authorization_server')
+        .attempt(async () => ({ issuer: (await this.metadata.get('oauth-authorization-server')).issuer }))
+        .withTimeout(this.config.upstreamTimeoutMs),
+    );
   }
 
   /**
@@ -58,38 +67,63 @@ export class Readiness {
    * could sign in, and a rolling update with such a configuration should stop at its first pod
    * rather than replace working ones. Warnings are shown and keep us ready.
    */
-  private configuration(): PromiseLike<HealthIndicatorResult<'configuration'>> {
-    return this.indicators
-      .check('configuration')
-      .attempt(async () => {
-        const checks = await this.configurationCheck.run();
-        const failed = checks.filter((check) => check.status === 'fail');
-        if (failed.length > 0) throw new Error(failed.map(describeProblem).join(' '));
-        const warnings = checks.filter((check) => check.status === 'warn').map(describeProblem);
-        return warnings.length > 0 ? { warnings } : {};
-      })
-      .withTimeout(this.config.upstreamTimeoutMs)
-      .cacheFor(this.config.readinessCacheMs);
+  private configuration(): PromiseLike<HealthIndicatorResult> {
+    return this.cached('configuration', () =>
+      this.indicators
+        .check('configuration')
+        .attempt(async () => {
+          const checks = await this.configurationCheck.run();
+          const failed = checks.filter((check) => check.status === 'fail');
+          if (failed.length > 0) throw new Error(failed.map(describeProblem).join(' '));
+          const warnings = checks.filter((check) => check.status === 'warn').map(describeProblem);
+          return warnings.length > 0 ? { warnings } : {};
+        })
+        .withTimeout(this.config.upstreamTimeoutMs),
+    );
   }
 
-  private signingKeys(): PromiseLike<HealthIndicatorResult<'signing_keys'>> {
-    return this.indicators
-      .check('signing_keys')
-      .attempt(async ({ signal }) => {
-        try {
-          const keys = await this.fetchKeys(signal);
-          this.keysFetchedAt = Date.now();
-          return { keys };
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          // Verification keeps using keys this old, so readiness does too rather than failing every replica at once.
-          if (this.keysFetchedAt !== undefined && Date.now() - this.keysFetchedAt < this.config.jwksCacheMs)
-            return { stale: true, reason };
-          throw error;
-        }
-      })
-      .withTimeout(this.config.upstreamTimeoutMs)
-      .cacheFor(this.config.readinessCacheMs);
+  private signingKeys(): PromiseLike<HealthIndicatorResult> {
+    return this.cached('signing_keys', () =>
+      this.indicators
+        .check('signing_keys')
+        .attempt(async ({ signal }) => {
+          try {
+            const keys = await this.fetchKeys(signal);
+            this.keysFetchedAt = this.now();
+            return { keys };
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            // Verification keeps using keys this old, so readiness does too rather than failing every replica at once.
+            if (this.keysFetchedAt !== undefined && this.now() - this.keysFetchedAt < this.config.jwksCacheMs)
+              return { stale: true, reason };
+            throw error;
+          }
+        })
+        .withTimeout(this.config.upstreamTimeoutMs),
+    );
+  }
+
+  /**
+   * The last result of the check `key` while it is younger than READINESS_CACHE_SECONDS (marked
+   * `cachedResponse`, as terminus marks its own), otherwise a new run that concurrent probes share.
+   */
+  private async cached(key: string, run: () => PromiseLike<HealthIndicatorResult>): Promise<HealthIndicatorResult> {
+    const recent = this.recent.get(key);
+    if (recent && recent.expiresAt > this.now()) {
+      const hit = recent.settled;
+      const result = await recent.result;
+      return hit ? { [key]: { ...result[key], cachedResponse: true } } : result;
+    }
+    const entry = {
+      result: Promise.resolve(run()),
+      expiresAt: this.now() + this.config.readinessCacheMs,
+      settled: false,
+    };
+    this.recent.set(key, entry);
+    const result = await entry.result;
+    entry.expiresAt = this.now() + this.config.readinessCacheMs;
+    entry.settled = true;
+    return result;
   }
 
   private async fetchKeys(signal: AbortSignal): Promise<number> {

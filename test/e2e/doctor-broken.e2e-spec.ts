@@ -56,7 +56,7 @@ describe('doctor finds what breaks a connector', () => {
       await startTestApp(
         null,
         { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMBEDDED_AUTH_STATE_FILE: stateFile() },
-        port,
+        { port },
       ),
     );
     const url = `http://localhost:${port}/mcp`;

@@ -31,8 +31,7 @@ describe('embedded authorization server hardening', () => {
     server = await startTestApp(
       null,
       { EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') },
-      undefined,
-      (builder) => builder.overrideProvider(EMBEDDED_AUTH_CLOCK).useValue(() => clockMs),
+      { override: (builder) => builder.overrideProvider(EMBEDDED_AUTH_CLOCK).useValue(() => clockMs) },
     );
   });
   afterAll(async () => {

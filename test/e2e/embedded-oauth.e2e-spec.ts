@@ -38,7 +38,7 @@ describe('embedded authorization server: the official SDK client signs in end to
     directory = mkdtempSync(join(tmpdir(), 'embedded-auth-'));
     stateFile = join(directory, 'state.json');
     port = await freePort();
-    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }, port);
+    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }, { port });
   });
   afterAll(async () => {
     await server.close();
@@ -144,7 +144,7 @@ describe('embedded authorization server: the official SDK client signs in end to
     await server.close();
     // Let the client notice that its pooled keep-alive connection to the old server is gone.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }, port);
+    server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }, { port });
     const response = await fetch(server.mcpUrl, {
       method: 'POST',
       headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
