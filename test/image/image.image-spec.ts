@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClerkStandIn } from '../support/clerk-stand-in.js';
 import { clerkEnvironment, freePort } from '../support/test-app.js';
 // @ts-expect-error: a plain ES module script, shared with the memory measurement; it has no types.
-import { sendHostileRequests, unexpectedAnswers } from './hostile-input.mjs';
+import * as hostileInput from './hostile-input.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const IMAGE = `nest-mcp-oauth:image-test-${randomBytes(3).toString('hex')}`;
@@ -31,6 +31,12 @@ const WHOAMI = JSON.stringify({
   method: 'tools/call',
   params: { name: 'whoami', arguments: {} },
 });
+
+type StatusesByKind = Record<string, Record<string, number>>;
+const { sendHostileRequests, unexpectedAnswers } = hostileInput as unknown as {
+  sendHostileRequests: (baseUrl: string, options: { count: number; concurrency: number }) => Promise<StatusesByKind>;
+  unexpectedAnswers: (statuses: StatusesByKind) => string[];
+};
 
 const run = promisify(execFile);
 const docker = async (...args: string[]): Promise<string> =>
@@ -145,7 +151,7 @@ describe('the image in Clerk mode, hardened as deploy/ runs it', () => {
   it('writes JSON log lines only', async () => {
     const lines = (await docker('logs', container)).split('\n').filter((line) => line !== '');
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
   it('drains on docker stop: the request in flight finishes, exit code 0 within the grace period', async () => {
@@ -256,7 +262,7 @@ describe('the embedded default, run as the README says', () => {
     expect(outcome.stderr).toBe('');
     const lines = outcome.stdout.split('\n').filter((line) => line !== '');
     expect(lines).toHaveLength(1);
-    const line = JSON.parse(lines[0]!) as { level: string; msg: string };
+    const line = JSON.parse(lines[0] ?? '') as { level: string; msg: string };
     expect(line.level).toBe('fatal');
     expect(line.msg).toContain('EMBEDDED_AUTH_STATE_FILE');
   }, 60_000);
