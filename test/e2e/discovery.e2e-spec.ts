@@ -1,30 +1,29 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClerkStandIn } from '../support/clerk-stand-in.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from '@jest/globals';
+import type { RawEnvironment } from '../../src/config/environment.js';
+import { TestClock } from '../support/test-clock.js';
+import {
+  useClerkApp,
+  useClerkStandIn,
+  withApp as withClerkApp,
+  type StartOptions,
+  type TestApp,
+} from '../support/test-app.js';
 
 describe('discovery documents', () => {
-  let clerk: ClerkStandIn;
-  let server: TestApp;
-
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-    server = await startTestApp(clerk, { RESOURCE_NAME: 'Acme tools', RESOURCE_DOCUMENTATION_URL: 'https://docs.example.com/mcp' });
+  const fixture = useClerkApp({
+    RESOURCE_NAME: 'Acme tools',
+    RESOURCE_DOCUMENTATION_URL: 'https://docs.example.com/mcp',
   });
-  afterAll(async () => {
-    await server.close();
-    await clerk.close();
-  });
-  afterEach(() => clerk.setFault(null));
 
   describe('protected-resource metadata (RFC 9728)', () => {
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
       it(`serves every field at ${path} without a token`, async () => {
-        const response = await fetch(`${server.baseUrl}${path}`);
+        const response = await fetch(`${fixture.server.baseUrl}${path}`);
         expect(response.status).toBe(200);
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
         expect(await response.json()).toEqual({
-          resource: `${server.baseUrl}/mcp`,
-          authorization_servers: [clerk.issuer],
+          resource: `${fixture.server.baseUrl}/mcp`,
+          authorization_servers: [fixture.clerk.issuer],
           scopes_supported: ['profile', 'email'],
           bearer_methods_supported: ['header'],
           resource_name: 'Acme tools',
@@ -33,12 +32,16 @@ describe('discovery documents', () => {
       });
 
       it(`answers HEAD and CORS preflight at ${path}`, async () => {
-        const head = await fetch(`${server.baseUrl}${path}`, { method: 'HEAD' });
+        const head = await fetch(`${fixture.server.baseUrl}${path}`, { method: 'HEAD' });
         expect(head.status).toBe(200);
         expect(head.headers.get('content-type')).toMatch(/^application\/json/);
-        const preflight = await fetch(`${server.baseUrl}${path}`, {
+        const preflight = await fetch(`${fixture.server.baseUrl}${path}`, {
           method: 'OPTIONS',
-          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'mcp-protocol-version' },
+          headers: {
+            Origin: 'https://chatgpt.com',
+            'Access-Control-Request-Method': 'GET',
+            'Access-Control-Request-Headers': 'mcp-protocol-version',
+          },
         });
         expect(preflight.status).toBe(204);
         expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
@@ -47,13 +50,17 @@ describe('discovery documents', () => {
     }
 
     it('describes the service at /, the default resource_documentation', async () => {
-      const response = await fetch(`${server.baseUrl}/`);
+      const response = await fetch(`${fixture.server.baseUrl}/`);
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ mcp_endpoint: server.mcpUrl, authorization_server: clerk.issuer, scopes: ['profile', 'email'] });
+      expect(await response.json()).toMatchObject({
+        mcp_endpoint: fixture.server.mcpUrl,
+        authorization_server: fixture.clerk.issuer,
+        scopes: ['profile', 'email'],
+      });
     });
 
     it('does not invent metadata for a resource it does not serve', async () => {
-      const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/other`);
+      const response = await fetch(`${fixture.server.baseUrl}/.well-known/oauth-protected-resource/other`);
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     });
@@ -70,21 +77,38 @@ describe('discovery documents', () => {
       '/mcp/.well-known/oauth-authorization-server',
       '/mcp/.well-known/openid-configuration',
     ];
-    const requestHeaders = ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id', 'mcp-method', 'mcp-name'];
+    const requestHeaders = [
+      'authorization',
+      'content-type',
+      'mcp-protocol-version',
+      'mcp-session-id',
+      'last-event-id',
+      'mcp-method',
+      'mcp-name',
+    ];
 
     for (const path of variants) {
       it(`answers GET, HEAD and a CORS preflight at ${path} with JSON, no token, no redirect`, async () => {
-        const get = await fetch(`${server.baseUrl}${path}`, { redirect: 'manual', headers: { Origin: 'https://chatgpt.com' } });
+        const get = await fetch(`${fixture.server.baseUrl}${path}`, {
+          redirect: 'manual',
+          headers: { Origin: 'https://chatgpt.com' },
+        });
         expect(get.status).toBe(200);
         expect(get.headers.get('content-type')).toMatch(/^application\/json/);
         expect(get.headers.get('access-control-allow-origin')).toBe('*');
         const document = (await get.json()) as { resource?: string; issuer?: string };
-        expect(document.resource ?? document.issuer).toBe(path.includes('protected-resource') ? server.mcpUrl : clerk.issuer);
-        const head = await fetch(`${server.baseUrl}${path}`, { method: 'HEAD', redirect: 'manual' });
+        expect(document.resource ?? document.issuer).toBe(
+          path.includes('protected-resource') ? fixture.server.mcpUrl : fixture.clerk.issuer,
+        );
+        const head = await fetch(`${fixture.server.baseUrl}${path}`, { method: 'HEAD', redirect: 'manual' });
         expect(head.status).toBe(200);
-        const preflight = await fetch(`${server.baseUrl}${path}`, {
+        const preflight = await fetch(`${fixture.server.baseUrl}${path}`, {
           method: 'OPTIONS',
-          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': requestHeaders.join(',') },
+          headers: {
+            Origin: 'https://chatgpt.com',
+            'Access-Control-Request-Method': 'GET',
+            'Access-Control-Request-Headers': requestHeaders.join(','),
+          },
         });
         expect(preflight.status).toBe(204);
         const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(',');
@@ -94,20 +118,34 @@ describe('discovery documents', () => {
 
     it('answers the MCP endpoint preflight without a token and exposes the challenge and session headers', async () => {
       for (const path of ['/mcp', '/mcp/']) {
-        const preflight = await fetch(`${server.baseUrl}${path}`, {
+        const preflight = await fetch(`${fixture.server.baseUrl}${path}`, {
           method: 'OPTIONS',
-          headers: { Origin: 'https://chatgpt.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': requestHeaders.join(',') },
+          headers: {
+            Origin: 'https://chatgpt.com',
+            'Access-Control-Request-Method': 'POST',
+            'Access-Control-Request-Headers': requestHeaders.join(','),
+          },
         });
         expect(preflight.status).toBe(204);
-        const challenge = await fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { Origin: 'https://chatgpt.com', 'Content-Type': 'application/json' }, body: '{}' });
+        const challenge = await fetch(`${fixture.server.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { Origin: 'https://chatgpt.com', 'Content-Type': 'application/json' },
+          body: '{}',
+        });
         expect(challenge.status).toBe(401);
-        expect(challenge.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate,Mcp-Session-Id,Retry-After,X-Request-Id');
+        expect(challenge.headers.get('access-control-expose-headers')).toBe(
+          'WWW-Authenticate,Mcp-Session-Id,Retry-After,X-Request-Id',
+        );
       }
     });
 
     it('answers unknown well-known paths with JSON 404, never HTML', async () => {
-      for (const path of ['/.well-known/oauth-protected-resource/elsewhere', '/elsewhere/.well-known/oauth-protected-resource', '/.well-known/unknown']) {
-        const response = await fetch(`${server.baseUrl}${path}`, { redirect: 'manual' });
+      for (const path of [
+        '/.well-known/oauth-protected-resource/elsewhere',
+        '/elsewhere/.well-known/oauth-protected-resource',
+        '/.well-known/unknown',
+      ]) {
+        const response = await fetch(`${fixture.server.baseUrl}${path}`, { redirect: 'manual' });
         expect(response.status).toBe(404);
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       }
@@ -117,17 +155,20 @@ describe('discovery documents', () => {
   describe('authorization-server metadata proxied from Clerk', () => {
     for (const kind of ['oauth-authorization-server', 'openid-configuration'] as const) {
       it(`passes /.well-known/${kind} through unchanged and caches it`, async () => {
-        const upstream = (await (await fetch(`${clerk.url}/.well-known/${kind}`)).json()) as Record<string, unknown>;
-        expect((await fetch(`${server.baseUrl}/.well-known/${kind}`)).status).toBe(200);
-        clerk.resetHits();
+        const upstream = (await (await fetch(`${fixture.clerk.url}/.well-known/${kind}`)).json()) as Record<
+          string,
+          unknown
+        >;
+        expect((await fetch(`${fixture.server.baseUrl}/.well-known/${kind}`)).status).toBe(200);
+        fixture.clerk.resetHits();
         for (let i = 0; i < 5; i++) {
-          const response = await fetch(`${server.baseUrl}/.well-known/${kind}`);
+          const response = await fetch(`${fixture.server.baseUrl}/.well-known/${kind}`);
           expect(response.status).toBe(200);
           expect(await response.json()).toEqual(upstream);
         }
-        expect(clerk.hits(kind === 'openid-configuration' ? 'oidcConfiguration' : 'asMetadata')).toBe(0);
-        expect(upstream.issuer).toBe(clerk.issuer);
-        const head = await fetch(`${server.baseUrl}/.well-known/${kind}`, { method: 'HEAD' });
+        expect(fixture.clerk.hits(kind === 'openid-configuration' ? 'oidcConfiguration' : 'asMetadata')).toBe(0);
+        expect(upstream.issuer).toBe(fixture.clerk.issuer);
+        const head = await fetch(`${fixture.server.baseUrl}/.well-known/${kind}`, { method: 'HEAD' });
         expect(head.status).toBe(200);
       });
     }
@@ -135,39 +176,34 @@ describe('discovery documents', () => {
 });
 
 describe('authorization-server metadata when Clerk misbehaves', () => {
-  let clerk: ClerkStandIn;
-
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-  });
-  afterAll(async () => clerk.close());
-  afterEach(() => {
-    clerk.setFault(null);
-    clerk.setMetadataOverrides({});
-  });
-
-  async function withApp(env: Record<string, string>, run: (server: TestApp) => Promise<void>): Promise<void> {
-    const server = await startTestApp(clerk, env);
-    try {
-      await run(server);
-    } finally {
-      await server.close();
-    }
-  }
+  const fixture = useClerkStandIn();
+  const withApp = (
+    env: RawEnvironment,
+    run: (server: TestApp) => Promise<void>,
+    options?: StartOptions,
+  ): Promise<void> => withClerkApp(fixture.clerk, env, run, options);
 
   it('serves a stale copy while Clerk is down, after the cache time has passed', async () => {
-    await withApp({ AS_METADATA_CACHE_SECONDS: '1' }, async (server) => {
-      const fresh = await (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`)).json();
-      clerk.setFault('down', { scope: 'fapi' });
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
-      expect(response.status).toBe(200);
-      expect(await response.json()).toEqual(fresh);
-    });
+    const clock = new TestClock();
+    await withApp(
+      { AS_METADATA_CACHE_SECONDS: '1' },
+      async (server) => {
+        const fresh = await (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`)).json();
+        fixture.clerk.setFault('down', { scope: 'fapi' });
+        fixture.clerk.resetHits();
+        clock.advance(1100);
+        const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual(fresh);
+        // The cache time has passed: the issuer was asked again, and its failure answered with the stale copy.
+        expect(fixture.clerk.hits('asMetadata')).toBeGreaterThan(0);
+      },
+      { clock },
+    );
   });
 
   it('answers 502 JSON when nothing was ever fetched', async () => {
-    clerk.setFault('error500', { scope: 'fapi' });
+    fixture.clerk.setFault('error500', { scope: 'fapi' });
     await withApp({}, async (server) => {
       const response = await fetch(`${server.baseUrl}/.well-known/openid-configuration`);
       expect(response.status).toBe(502);
@@ -179,7 +215,7 @@ describe('authorization-server metadata when Clerk misbehaves', () => {
   });
 
   it('gives up on a slow Clerk within the upstream timeout', async () => {
-    clerk.setFault('slow', { scope: 'fapi', delayMs: 5000 });
+    fixture.clerk.setFault('slow', { scope: 'fapi', delayMs: 5000 });
     await withApp({ UPSTREAM_TIMEOUT_MS: '300' }, async (server) => {
       const started = Date.now();
       const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
@@ -189,7 +225,7 @@ describe('authorization-server metadata when Clerk misbehaves', () => {
   });
 
   it('refuses a document that is not JSON', async () => {
-    clerk.setFault('nonJson', { scope: 'fapi' });
+    fixture.clerk.setFault('nonJson', { scope: 'fapi' });
     await withApp({}, async (server) => {
       const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
       expect(response.status).toBe(502);
@@ -198,7 +234,7 @@ describe('authorization-server metadata when Clerk misbehaves', () => {
   });
 
   it('refuses a document whose issuer is not the configured issuer', async () => {
-    clerk.setMetadataOverrides({ issuer: 'https://evil.example.com' });
+    fixture.clerk.setMetadataOverrides({ issuer: 'https://evil.example.com' });
     await withApp({}, async (server) => {
       const response = await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`);
       expect(response.status).toBe(502);
@@ -207,7 +243,7 @@ describe('authorization-server metadata when Clerk misbehaves', () => {
   });
 
   it('refuses a document without S256 PKCE', async () => {
-    clerk.setMetadataOverrides({}, { remove: ['code_challenge_methods_supported'] });
+    fixture.clerk.setMetadataOverrides({}, { remove: ['code_challenge_methods_supported'] });
     await withApp({}, async (server) => {
       const response = await fetch(`${server.baseUrl}/.well-known/openid-configuration`);
       expect(response.status).toBe(502);
