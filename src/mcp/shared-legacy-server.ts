@@ -1,0 +1,171 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import {
+  isInitializeRequest,
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestInfo,
+} from '@modelcontextprotocol/sdk/types.js';
+import { InProcessTransport, InProcessTransportClosedError } from './in-process-transport.js';
+
+/** An HTTP refusal, in the SDK transport's words and shape. */
+interface Refusal {
+  status: number;
+  code: number;
+  message: string;
+  data?: string;
+}
+
+const NOT_ACCEPTABLE: Refusal = {
+  status: 406,
+  code: -32000,
+  message: 'Not Acceptable: Client must accept both application/json and text/event-stream',
+};
+const UNSUPPORTED_MEDIA_TYPE: Refusal = {
+  status: 415,
+  code: -32000,
+  message: 'Unsupported Media Type: Content-Type must be application/json',
+};
+const INVALID_JSON: Refusal = { status: 400, code: -32700, message: 'Parse error: Invalid JSON' };
+const BATCH_TOO_LARGE: Refusal = {
+  status: 400,
+  code: -32600,
+  message: `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`,
+};
+const INVALID_MESSAGE: Refusal = { status: 400, code: -32700, message: 'Parse error: Invalid JSON-RPC message' };
+const SECOND_INITIALIZE: Refusal = {
+  status: 400,
+  code: -32600,
+  message: 'Invalid Request: Only one initialization request is allowed',
+};
+const SHUTTING_DOWN: Refusal = {
+  status: 503,
+  code: -32000,
+  message: 'Service Unavailable: the server is shutting down; retry on another connection.',
+};
+
+/**
+ * Serves stateless 2025 POSTs on ONE long-lived SDK 1.x `Server`, over an {@link InProcessTransport}.
+ * It answers each POST as SDK 1.x's `StreamableHTTPServerTransport` does in stateless JSON mode
+ * (`sessionIdGenerator: undefined, enableJsonResponse: true`): the same checks in the same order,
+ * the same refusals, the same `extra` (authInfo, requestInfo) for handlers, a 202 for notifications
+ * alone, one answer or an array of them. Where that transport would hang (every request of a batch
+ * cancelled within it, or the server closed mid-request) this one answers: 202, or 503.
+ */
+export class SharedLegacyServer {
+  private readonly transport = new InProcessTransport();
+
+  private constructor(private readonly server: Server) {}
+
+  /** Connects `server` to a new in-process transport; from then on it serves every request given here. */
+  static async connect(server: Server): Promise<SharedLegacyServer> {
+    const shared = new SharedLegacyServer(server);
+    await server.connect(shared.transport);
+    return shared;
+  }
+
+  /** Closes the server: handlers still running are aborted, and their requests answered with 503. */
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+
+  /** One POST, its body already parsed (`undefined` when there was none), its caller already verified. */
+  async handlePost(
+    request: IncomingMessage,
+    response: ServerResponse,
+    parsedBody: unknown,
+    authInfo: AuthInfo | undefined,
+  ): Promise<void> {
+    const checked = this.check(request, parsedBody);
+    if ('messages' in checked) {
+      await this.exchange(response, checked.messages, { authInfo, requestInfo: requestInfoOf(request) });
+      return;
+    }
+    // As the SDK's transport reports its refusals.
+    this.transport.onerror?.(new Error(checked.message));
+    writeRefusal(response, checked);
+  }
+
+  /** The SDK transport's checks, in its order; the valid messages when all pass. */
+  private check(request: IncomingMessage, body: unknown): Refusal | { messages: JSONRPCMessage[] } {
+    const accept = request.headers.accept;
+    if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return NOT_ACCEPTABLE;
+    if (!isJsonContentType(request.headers['content-type'])) return UNSUPPORTED_MEDIA_TYPE;
+    if (body === undefined) return INVALID_JSON;
+    if (Array.isArray(body) && body.length > MAX_BATCH_SIZE) return BATCH_TOO_LARGE;
+    const messages: JSONRPCMessage[] = [];
+    for (const raw of Array.isArray(body) ? body : [body]) {
+      const parsed = JSONRPCMessageSchema.safeParse(raw);
+      if (!parsed.success) return INVALID_MESSAGE;
+      messages.push(parsed.data);
+    }
+    // The protocol version is negotiated by initialize, and required to be a known one on everything else.
+    if (
+      messages.some((message) => 'method' in message && message.method === 'initialize' && isInitializeRequest(message))
+    )
+      return messages.length > 1 ? SECOND_INITIALIZE : { messages };
+    const version = request.headers['mcp-protocol-version'];
+    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version))
+      return {
+        status: 400,
+        code: -32000,
+        message:
+          `Bad Request: Unsupported protocol version: ${version} ` +
+          `(supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      };
+    return { messages };
+  }
+
+  private async exchange(response: ServerResponse, messages: JSONRPCMessage[], extra: MessageExtraInfo): Promise<void> {
+    let answers;
+    try {
+      const delivery = this.transport.deliver(messages, extra);
+      if (delivery.requests === 0) {
+        response.writeHead(202).end();
+        return;
+      }
+      // A client that goes away cancels what it asked for; the tools' signals fire.
+      const onClose = (): void => delivery.cancel('The client closed the connection.');
+      response.once('close', onClose);
+      answers = await delivery.answers.finally(() => response.off('close', onClose));
+    } catch (error) {
+      if (!(error instanceof InProcessTransportClosedError)) throw error;
+      writeRefusal(response, SHUTTING_DOWN);
+      return;
+    }
+    if (response.destroyed) return;
+    if (answers.length === 0) response.writeHead(202).end();
+    else writeJson(response, 200, JSON.stringify(answers.length === 1 ? answers[0] : answers));
+  }
+}
+
+/**
+ * What handlers see as `extra.requestInfo`: the request's headers, and its URL as the SDK's transport
+ * builds it. The URL is built only if a handler asks for it, since ours never do.
+ */
+function requestInfoOf(request: IncomingMessage): RequestInfo {
+  const scheme = request.socket instanceof TLSSocket ? 'https' : 'http';
+  return {
+    headers: request.headers,
+    get url(): URL {
+      return new URL(`${scheme}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`);
+    },
+  };
+}
+
+function writeRefusal(response: ServerResponse, { status, code, message, data }: Refusal): void {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  writeJson(response, status, JSON.stringify({ jsonrpc: '2.0', error, id: null }));
+}
+
+function writeJson(response: ServerResponse, status: number, body: string): void {
+  response
+    .writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+    .end(body);
+}
