@@ -3,7 +3,7 @@
  * but commander beside it, and on the system's Node.js (which may be older than the project's).
  * Also the server's start-up warning, which only a real process shows.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ensureBuilt, ROOT } from '../support/compiled-dist.js';
 import { OidcTestIssuer } from '../support/oidc-test-issuer.js';
-import { freePort, startTestApp } from '../support/test-app.js';
+import { ServerProcess } from '../support/server-process.js';
+import { startTestApp } from '../support/test-app.js';
 
 const run = promisify(execFile);
 
@@ -75,42 +76,16 @@ describe('the packed package', () => {
 describe('the server process', () => {
   it('warns at start when the issuer does not support MCP_SCOPES, naming the fix', async () => {
     const issuer = await OidcTestIssuer.start({ scopes: ['api'], registration: true });
-    const port = await freePort();
-    const workDir = mkdtempSync(join(tmpdir(), 'doctor-process-'));
-    const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-      cwd: workDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_FORMAT: 'json',
-        AUTH_PROVIDER: 'oidc',
-        OIDC_ISSUER_URL: issuer.issuer,
-      },
-    });
+    const server = await ServerProcess.launch({ AUTH_PROVIDER: 'oidc', OIDC_ISSUER_URL: issuer.issuer });
     try {
-      const warning = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        let partial = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop() ?? '';
-          const found = lines
-            .map((line) => JSON.parse(line) as Record<string, unknown>)
-            .find((line) => String(line.msg).includes('as.scopes'));
-          if (found) resolve(found);
-        });
-        child.once('exit', (code) => reject(new Error(`the server exited (${code}) without the warning`)));
-      });
+      const warning = await server.waitForLog((line) => String(line.msg).includes('as.scopes'));
       expect(warning).toMatchObject({ level: 'warn', context: 'ConfigurationCheck' });
       expect(warning.msg).toMatch(
         /^Configuration check failed against http:\/\/127\.0\.0\.1:\d+\/realms\/acme: as\.scopes: profile email \(MCP_SCOPES\) not in scopes_supported .* Fix: .* or set MCP_SCOPES to scopes it supports\.$/,
       );
     } finally {
-      child.kill('SIGKILL');
+      await server.stop();
       await issuer.close();
-      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });

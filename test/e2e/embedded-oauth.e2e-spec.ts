@@ -11,7 +11,8 @@ import { browseToRedirect, MemoryOAuthClient, signInAndAllow } from '../support/
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-const structured = (result: unknown): Record<string, unknown> => (result as { structuredContent: Record<string, unknown> }).structuredContent;
+const structured = (result: unknown): Record<string, unknown> =>
+  (result as { structuredContent: Record<string, unknown> }).structuredContent;
 
 async function signJwt(key: JWK, claims: Record<string, unknown>): Promise<string> {
   return new SignJWT(claims)
@@ -46,7 +47,10 @@ describe('embedded authorization server: the official SDK client signs in end to
   });
 
   it('goes from a 401 to calling every tool as the signed-in user', async () => {
-    const transport = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { authProvider: oauthClient, fetch: recordingFetch });
+    const transport = new StreamableHTTPClientTransport(new URL(server.mcpUrl), {
+      authProvider: oauthClient,
+      fetch: recordingFetch,
+    });
     await expect(new Client({ name: 'e2e', version: '1.0.0' }).connect(transport)).rejects.toThrow(UnauthorizedError);
 
     expect(requests).toEqual([
@@ -71,7 +75,12 @@ describe('embedded authorization server: the official SDK client signs in end to
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { authProvider: oauthClient }));
     try {
-      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['get_email', 'get_profile', 'server_status', 'whoami']);
+      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
+        'get_email',
+        'get_profile',
+        'server_status',
+        'whoami',
+      ]);
       const whoami = structured(await client.callTool({ name: 'whoami', arguments: {} }));
       expect(whoami).toMatchObject({ userId: 'dev_alice', scopes: ['profile', 'email'], tokenKind: 'jwt' });
       expect(whoami.clientId).toBe(oauthClient.clientInformation()?.client_id);
@@ -83,13 +92,17 @@ describe('embedded authorization server: the official SDK client signs in end to
         username: 'alice',
         imageUrl: null,
       });
-      expect(structured(await client.callTool({ name: 'get_email', arguments: {} }))).toEqual({ userId: 'dev_alice', email: 'alice@example.test', verified: true });
+      expect(structured(await client.callTool({ name: 'get_email', arguments: {} }))).toEqual({
+        userId: 'dev_alice',
+        email: 'alice@example.test',
+        verified: true,
+      });
     } finally {
       await client.close();
     }
   });
 
-  it('issues JWT access tokens bound to the MCP resource', async () => {
+  it('issues JWT access tokens bound to the MCP resource', () => {
     const [, payload] = (oauthClient.tokens()?.access_token ?? '').split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     expect(claims).toMatchObject({ iss: server.baseUrl, aud: server.mcpUrl, sub: 'dev_alice', scope: 'profile email' });
@@ -102,7 +115,11 @@ describe('embedded authorization server: the official SDK client signs in end to
     expect(after?.access_token).not.toBe(before?.access_token);
     const response = await fetch(server.mcpUrl, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${after?.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        Authorization: `Bearer ${after?.access_token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(response.status).toBe(200);
@@ -110,8 +127,17 @@ describe('embedded authorization server: the official SDK client signs in end to
 
   it('refuses a token its own keys signed for another resource', async () => {
     const { signingKey } = new EmbeddedStateFile(stateFile);
-    const token = await signJwt(signingKey, { iss: server.baseUrl, sub: 'dev_alice', aud: 'https://other.example.com/mcp', scope: 'profile email' });
-    const response = await fetch(server.mcpUrl, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+    const token = await signJwt(signingKey, {
+      iss: server.baseUrl,
+      sub: 'dev_alice',
+      aud: 'https://other.example.com/mcp',
+      scope: 'profile email',
+    });
+    const response = await fetch(server.mcpUrl, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('issued for another resource');
   });
@@ -120,8 +146,17 @@ describe('embedded authorization server: the official SDK client signs in end to
     const otherDirectory = mkdtempSync(join(tmpdir(), 'embedded-other-'));
     try {
       const { signingKey } = new EmbeddedStateFile(join(otherDirectory, 'state.json'));
-      const token = await signJwt(signingKey, { iss: server.baseUrl, sub: 'dev_alice', aud: server.mcpUrl, scope: 'profile email' });
-      const response = await fetch(server.mcpUrl, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+      const token = await signJwt(signingKey, {
+        iss: server.baseUrl,
+        sub: 'dev_alice',
+        aud: server.mcpUrl,
+        scope: 'profile email',
+      });
+      const response = await fetch(server.mcpUrl, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     } finally {
@@ -142,12 +177,14 @@ describe('embedded authorization server: the official SDK client signs in end to
   it('keeps its keys and registrations across a restart: the old token and client still work', async () => {
     const accessToken = oauthClient.tokens()?.access_token as string;
     await server.close();
-    // Let the client notice that its pooled keep-alive connection to the old server is gone.
-    await new Promise((resolve) => setTimeout(resolve, 100));
     server = await startTestApp(null, { EMBEDDED_AUTH_STATE_FILE: stateFile }, { port });
     const response = await fetch(server.mcpUrl, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        Authorization: `Bearer ${accessToken}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(response.status).toBe(200);

@@ -1,27 +1,25 @@
 /**
  * The server as Kubernetes runs it: `node dist/main.js` in a process of its own (built here when
- * dist/ is older than the sources), against the Clerk stand-in. These tests read what only a real process shows: its log lines on
- * stdout, and what SIGTERM does to it.
+ * dist/ is older than the sources), against the Clerk stand-in. These tests read what only a real
+ * process shows: its log lines on stdout, and what SIGTERM does to it.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClerkStandIn } from '../support/clerk-stand-in.js';
-import { clerkEnvironment, freePort } from '../support/test-app.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { ensureBuilt } from '../support/compiled-dist.js';
+import { RawHttpConnection } from '../support/raw-http.js';
+import { ServerProcess, spawnServer, type LogLine } from '../support/server-process.js';
+import { clerkEnvironment, useClerkStandIn } from '../support/test-app.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ACCEPT = 'application/json, text/event-stream';
-const WHOAMI = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
-
-type LogLine = Record<string, unknown>;
+const WHOAMI = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'whoami', arguments: {} },
+});
 
 interface Outcome {
   requestId: string;
@@ -31,116 +29,14 @@ interface Outcome {
   error?: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 const errorCode = (error: Error): string => (error as NodeJS.ErrnoException).code ?? error.message;
 
-/** `node dist/main.js` with the given variables, its stdout collected line by line. */
-class ServerProcess {
-  readonly stdoutLines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly lineWaiters: { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-    private readonly workDir: string,
-  ) {
-    let partial = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.receive(line);
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  static async start(clerk: ClerkStandIn, env: Record<string, string>): Promise<ServerProcess> {
-    const port = await freePort();
-    // A directory of its own, so a developer's .env never reaches the test.
-    const workDir = mkdtempSync(join(tmpdir(), 'nest-mcp-oauth-process-'));
-    const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-      cwd: workDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        PUBLIC_BASE_URL: `http://localhost:${port}`,
-        LOG_FORMAT: 'json',
-        ...clerkEnvironment(clerk),
-        ...env,
-      },
-    });
-    const server = new ServerProcess(child, port, workDir);
-    await server.waitUntilReady();
-    return server;
-  }
-
-  get output(): string {
-    return `${this.stdoutLines.join('\n')}\n${this.stderr}`;
-  }
-
-  logs(): LogLine[] {
-    return this.stdoutLines.map((line) => JSON.parse(line) as LogLine);
-  }
-
-  /** The first log line that matches, waiting for it; fails if the process exits without writing one. */
-  waitForLog(predicate: (line: LogLine) => boolean): Promise<LogLine> {
-    const seen = this.logs().find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return Promise.race([
-      new Promise<LogLine>((resolve) => this.lineWaiters.push({ predicate, resolve })),
-      this.exited.then((exit) => Promise.reject(new Error(`the server exited (${JSON.stringify(exit)}) without logging the line awaited`))),
-    ]);
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-    rmSync(this.workDir, { recursive: true, force: true });
-  }
-
-  private receive(line: string): void {
-    if (line === '') return;
-    this.stdoutLines.push(line);
-    let parsed: LogLine;
-    try {
-      parsed = JSON.parse(line) as LogLine;
-    } catch {
-      return; // the test that reads the logs fails on it
-    }
-    for (const waiter of [...this.lineWaiters])
-      if (waiter.predicate(parsed)) {
-        this.lineWaiters.splice(this.lineWaiters.indexOf(waiter), 1);
-        waiter.resolve(parsed);
-      }
-  }
-
-  private async waitUntilReady(): Promise<void> {
-    for (let attempt = 0; attempt < 150; attempt++) {
-      if (this.child.exitCode !== null) throw new Error(`the server exited with ${this.child.exitCode}: ${this.stderr}`);
-      const status = await fetch(`http://127.0.0.1:${this.port}/readyz`).then(
-        (response) => response.status,
-        () => 0,
-      );
-      if (status === 200) return;
-      await sleep(100);
-    }
-    throw new Error(`the server never became ready: ${this.stderr}`);
-  }
-}
-
-function whoamiRequest(port: number, token: string, requestId: string, extraHeaders: Record<string, string> = {}): ClientRequest {
+function whoamiRequest(
+  port: number,
+  token: string,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): ClientRequest {
   return httpRequest({
     host: '127.0.0.1',
     port,
@@ -192,75 +88,44 @@ class HeldRequest {
 
 /** A keep-alive connection that has had one answer, holding a second request whose headers are not finished. */
 class ProbeConnection {
-  private received = '';
-  private readonly socket: Socket;
-
-  private constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.setEncoding('utf8');
-    this.socket.on('data', (chunk: string) => (this.received += chunk));
-  }
+  private constructor(private readonly connection: RawHttpConnection) {}
 
   static async open(port: number, path: string): Promise<ProbeConnection> {
-    const probe = new ProbeConnection(port);
-    probe.socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-    const first = await probe.nextAnswer();
+    const connection = await RawHttpConnection.open(port);
+    connection.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    const first = await connection.nextAnswer();
     expect(first).toMatch(/^HTTP\/1\.1 200 /);
     // The request has begun: the server must not count this connection as idle.
-    probe.socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n`);
-    return probe;
+    connection.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n`);
+    return new ProbeConnection(connection);
   }
 
   /** Ends the held request's headers and returns the status line of its answer. */
   async finish(): Promise<string> {
-    this.socket.write('\r\n');
-    const answer = await this.nextAnswer();
-    this.socket.destroy();
+    this.connection.write('\r\n');
+    const answer = await this.connection.nextAnswer();
+    this.connection.destroy();
     return answer.split('\r\n')[0];
-  }
-
-  private async nextAnswer(): Promise<string> {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const headerEnd = this.received.indexOf('\r\n\r\n');
-      if (headerEnd >= 0) {
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(this.received.slice(0, headerEnd))?.[1] ?? 0);
-        if (this.received.length >= headerEnd + 4 + length) {
-          const answer = this.received.slice(0, headerEnd + 4 + length);
-          this.received = this.received.slice(answer.length);
-          return answer;
-        }
-      }
-      await sleep(10);
-    }
-    throw new Error(`no complete answer; received ${JSON.stringify(this.received)}`);
   }
 }
 
-/** Builds dist/ unless it is newer than every file it is built from (.ci/run builds it before the tests). */
-beforeAll(async () => {
-  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((file) => join('src', file));
-  const newestSource = Math.max(...[...sources, 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((file) => statSync(join(ROOT, file)).mtimeMs));
-  const built = statSync(join(ROOT, 'dist/main.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  if (built <= newestSource) await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-}, 120_000);
+beforeAll(ensureBuilt, 120_000);
 
 describe('the server process', () => {
-  let clerk: ClerkStandIn;
+  const fixture = useClerkStandIn();
   let server: ServerProcess | undefined;
+  const start = (env: Record<string, string>): Promise<ServerProcess> =>
+    ServerProcess.start({ ...clerkEnvironment(fixture.clerk), ...env });
 
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-  });
-  afterAll(async () => clerk.close());
   afterEach(async () => {
     await server?.stop();
     server = undefined;
   });
 
   it('drains on SIGTERM: readiness fails at once, no accepted request fails, the grace period bounds the rest, exit code 0', async () => {
-    server = await ServerProcess.start(clerk, { SHUTDOWN_GRACE_SECONDS: '1', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_USER: '0' });
+    server = await start({ SHUTDOWN_GRACE_SECONDS: '1', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_USER: '0' });
     const { port } = server;
-    const token = await clerk.mintJwt({ clientId: 'client_drain' });
+    const token = await fixture.clerk.mintJwt({ clientId: 'client_drain' });
 
     const probe = await ProbeConnection.open(port, '/readyz');
     const held = Array.from({ length: 3 }, (_, index) => new HeldRequest(port, token, `held-${index}`));
@@ -271,17 +136,20 @@ describe('the server process', () => {
     const stream: (Outcome & { afterSigterm: boolean })[] = [];
     let sigtermSent = false;
     let sequence = 0;
+    let fortyServed: () => void = () => undefined;
+    const steady = new Promise<void>((resolve) => (fortyServed = resolve));
     const client = async (): Promise<void> => {
       for (let attempt = 0; attempt < 1000; attempt++) {
         const requestId = `stream-${sequence++}`;
         const outcome = await outcomeOf(whoamiRequest(port, token, requestId).end(WHOAMI), requestId);
         stream.push({ ...outcome, afterSigterm: sigtermSent });
+        if (stream.filter((served) => served.status === 200).length >= 40) fortyServed();
         // The listener is closed: the drain has begun and this client would go to another replica.
         if (outcome.error === 'ECONNREFUSED') return;
       }
     };
     const clients = Array.from({ length: 4 }, () => client());
-    for (let wait = 0; wait < 200 && stream.filter((outcome) => outcome.status === 200).length < 40; wait++) await sleep(25);
+    await steady;
 
     server.signal('SIGTERM');
     sigtermSent = true;
@@ -291,7 +159,7 @@ describe('the server process', () => {
     for (const request of held) request.finish();
     for (const outcome of await Promise.all(held.map((request) => request.outcome))) {
       expect(outcome.status).toBe(200);
-      expect(outcome.body).toContain(clerk.defaultUser.id);
+      expect(outcome.body).toContain(fixture.clerk.defaultUser.id);
     }
     await Promise.all(clients);
     // Still running when the grace period ended: cut, and the process exits all the same.
@@ -302,10 +170,15 @@ describe('the server process', () => {
     const logged = new Map(
       server
         .logs()
-        .filter((line) => typeof line.requestId === 'string' && typeof line.msg === 'string' && line.msg.startsWith('request '))
+        .filter(
+          (line) =>
+            typeof line.requestId === 'string' && typeof line.msg === 'string' && line.msg.startsWith('request '),
+        )
         .map((line) => [line.requestId as string, line]),
     );
-    const failed = stream.filter((outcome) => outcome.status !== 200 && (outcome.status !== undefined || logged.has(outcome.requestId)));
+    const failed = stream.filter(
+      (outcome) => outcome.status !== 200 && (outcome.status !== undefined || logged.has(outcome.requestId)),
+    );
     expect(failed).toEqual([]);
     expect(stream.filter((outcome) => outcome.status === 200).length).toBeGreaterThanOrEqual(40);
     expect(stream.filter((outcome) => outcome.error !== undefined && !outcome.afterSigterm)).toEqual([]);
@@ -315,32 +188,60 @@ describe('the server process', () => {
   });
 
   it('logs one JSON line per request with its id, route, status, duration, user and client, and never a secret', async () => {
-    server = await ServerProcess.start(clerk, { LOG_LEVEL: 'verbose' });
+    server = await start({ LOG_LEVEL: 'verbose' });
     const base = `http://127.0.0.1:${server.port}`;
-    const token = await clerk.mintJwt({ clientId: 'client_redaction' });
-    const tokenInQuery = await clerk.mintJwt();
-    const expired = await clerk.mintJwt({ expiresInSeconds: -60 });
-    const opaque = clerk.mintOpaqueToken();
+    const token = await fixture.clerk.mintJwt({ clientId: 'client_redaction' });
+    const tokenInQuery = await fixture.clerk.mintJwt();
+    const expired = await fixture.clerk.mintJwt({ expiresInSeconds: -60 });
+    const opaque = fixture.clerk.mintOpaqueToken();
     const cookie = `session-${randomBytes(12).toString('hex')}`;
     const querySecret = `code-${randomBytes(12).toString('hex')}`;
     const rpc = (headers: Record<string, string>, query = ''): Promise<Response> =>
-      fetch(`${base}/mcp${query}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: ACCEPT, ...headers }, body: WHOAMI });
+      fetch(`${base}/mcp${query}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: ACCEPT, ...headers },
+        body: WHOAMI,
+      });
 
-    expect((await rpc({ Authorization: `Bearer ${token}`, Cookie: `sid=${cookie}`, 'X-Request-Id': 'redaction-ok' })).status).toBe(200);
-    expect((await rpc({ Authorization: `Bearer ${token}`, 'X-Request-Id': 'redaction-query' }, `?access_token=${tokenInQuery}`)).status).toBe(400);
+    expect(
+      (await rpc({ Authorization: `Bearer ${token}`, Cookie: `sid=${cookie}`, 'X-Request-Id': 'redaction-ok' })).status,
+    ).toBe(200);
+    expect(
+      (
+        await rpc(
+          { Authorization: `Bearer ${token}`, 'X-Request-Id': 'redaction-query' },
+          `?access_token=${tokenInQuery}`,
+        )
+      ).status,
+    ).toBe(400);
     expect((await rpc({ Authorization: `Bearer ${expired}`, 'X-Request-Id': 'redaction-expired' })).status).toBe(401);
     expect((await rpc({ Authorization: `Bearer ${opaque}`, Cookie: `sid=${cookie}` })).status).toBe(200);
-    const prm = await fetch(`${base}/.well-known/oauth-protected-resource/mcp?code=${querySecret}&token=${querySecret}`, { headers: { Cookie: `sid=${cookie}` } });
+    const prm = await fetch(
+      `${base}/.well-known/oauth-protected-resource/mcp?code=${querySecret}&token=${querySecret}`,
+      { headers: { Cookie: `sid=${cookie}` } },
+    );
     expect(prm.status).toBe(200);
     const generatedId = prm.headers.get('x-request-id');
     server.signal('SIGTERM');
     expect((await server.exited).code).toBe(0);
 
-    for (const secret of [token, tokenInQuery, expired, opaque, cookie, querySecret, clerk.secretKey, token.split('.')[2], expired.split('.')[2]])
+    for (const secret of [
+      token,
+      tokenInQuery,
+      expired,
+      opaque,
+      cookie,
+      querySecret,
+      fixture.clerk.secretKey,
+      token.split('.')[2],
+      expired.split('.')[2],
+    ])
       expect(server.output).not.toContain(secret);
     const logs = server.logs(); // every line is JSON
     const line = (requestId: string | null): LogLine | undefined =>
-      logs.find((entry) => entry.requestId === requestId && typeof entry.msg === 'string' && entry.msg.startsWith('request '));
+      logs.find(
+        (entry) => entry.requestId === requestId && typeof entry.msg === 'string' && entry.msg.startsWith('request '),
+      );
     expect(line('redaction-ok')).toMatchObject({
       level: 'info',
       msg: 'request completed',
@@ -349,22 +250,25 @@ describe('the server process', () => {
       path: '/mcp',
       status: 200,
       durationMs: expect.any(Number),
-      userId: clerk.defaultUser.id,
+      userId: fixture.clerk.defaultUser.id,
       clientId: 'client_redaction',
     });
     expect(line('redaction-query')).toMatchObject({ route: '/mcp', path: '/mcp', status: 400 });
     expect(line('redaction-expired')).toMatchObject({ status: 401 });
     expect(line('redaction-expired')).not.toHaveProperty('userId');
     expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(line(generatedId)).toMatchObject({ route: '/.well-known/oauth-protected-resource/*resourcePath', status: 200 });
+    expect(line(generatedId)).toMatchObject({
+      route: '/.well-known/oauth-protected-resource/*resourcePath',
+      status: 200,
+    });
   });
 
   it('writes human-readable lines with LOG_FORMAT=pretty', async () => {
-    server = await ServerProcess.start(clerk, { LOG_FORMAT: 'pretty' });
+    server = await start({ LOG_FORMAT: 'pretty' });
     expect((await fetch(`http://127.0.0.1:${server.port}/.well-known/oauth-protected-resource/mcp`)).status).toBe(200);
     server.signal('SIGTERM');
     expect((await server.exited).code).toBe(0);
-    expect(() => JSON.parse(server?.stdoutLines[0] ?? '')).toThrow();
+    expect(() => JSON.parse(server?.stdoutLines[0] ?? '') as unknown).toThrow();
     expect(server.stdoutLines.some((line) => /INFO.*request completed/.test(line))).toBe(true);
   });
 });
@@ -378,13 +282,8 @@ describe('a failed start', () => {
   }
 
   async function failedStart(env: Record<string, string>): Promise<Outcome> {
-    const workDir = mkdtempSync(join(tmpdir(), 'nest-mcp-oauth-start-'));
+    const { child, removeWorkDir } = spawnServer(env);
     try {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-        cwd: workDir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH, ...env },
-      });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -392,7 +291,7 @@ describe('a failed start', () => {
       const [code] = (await once(child, 'close')) as [number | null];
       return { code, stdout, stderr };
     } finally {
-      rmSync(workDir, { recursive: true, force: true });
+      removeWorkDir();
     }
   }
 
@@ -402,8 +301,8 @@ describe('a failed start', () => {
     expect(outcome.stderr).toBe('');
     const lines = outcome.stdout.split('\n').filter((line) => line !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).not.toMatch(/\u001b\[/);
-    const line = JSON.parse(lines[0]!) as LogLine;
+    expect(lines[0]).not.toContain('\u001b[');
+    const line = JSON.parse(lines[0]) as LogLine;
     expect(line).toMatchObject({ level: 'fatal', context: 'Bootstrap', pid: expect.any(Number) });
     expect(new Date(String(line.time)).toISOString()).toBe(line.time);
     return line;

@@ -25,7 +25,12 @@ describe('ClerkStandIn', () => {
 
   beforeAll(async () => {
     standIn = await ClerkStandIn.start();
-    clerk = createClerkClient({ secretKey: standIn.secretKey, publishableKey: standIn.publishableKey, apiUrl: standIn.url, telemetry: { disabled: true } });
+    clerk = createClerkClient({
+      secretKey: standIn.secretKey,
+      publishableKey: standIn.publishableKey,
+      apiUrl: standIn.url,
+      telemetry: { disabled: true },
+    });
   });
   afterAll(async () => standIn.close());
   afterEach(() => {
@@ -51,7 +56,13 @@ describe('ClerkStandIn', () => {
       expect(token).toMatch(/^oat_[0-9a-f]{32}$/);
       standIn.resetHits();
       const verified = await clerk.idPOAuthAccessToken.verify(token);
-      expect(verified).toMatchObject({ subject: 'user_alice', clientId: 'client_chatgpt', scopes: ['profile', 'email'], revoked: false, expired: false });
+      expect(verified).toMatchObject({
+        subject: 'user_alice',
+        clientId: 'client_chatgpt',
+        scopes: ['profile', 'email'],
+        revoked: false,
+        expired: false,
+      });
       expect(verified.expiration).toBeGreaterThan(Date.now());
       expect(verified.expiration).toBeLessThanOrEqual(Date.now() + 3600_000);
       expect(verified.aud ?? undefined).toBeUndefined();
@@ -61,13 +72,20 @@ describe('ClerkStandIn', () => {
       expect(headers?.['clerk-api-version']).toBeDefined();
 
       const bound = standIn.mintOpaqueToken({ aud: ['https://mcp.example.com/mcp'] });
-      expect((await clerk.idPOAuthAccessToken.verify(bound, { audience: 'https://mcp.example.com/mcp' })).aud).toEqual(['https://mcp.example.com/mcp']);
+      expect((await clerk.idPOAuthAccessToken.verify(bound, { audience: 'https://mcp.example.com/mcp' })).aud).toEqual([
+        'https://mcp.example.com/mcp',
+      ]);
     });
 
     it('answers unknown, revoked and expired opaque tokens with 404 ClerkErrors', async () => {
       const revoked = standIn.mintOpaqueToken();
       standIn.revoke(revoked);
-      for (const token of ['oat_00000000000000000000000000000000', revoked, standIn.mintOpaqueToken({ expiresInSeconds: -10 }), standIn.mintOpaqueToken({ expired: true })]) {
+      for (const token of [
+        'oat_00000000000000000000000000000000',
+        revoked,
+        standIn.mintOpaqueToken({ expiresInSeconds: -10 }),
+        standIn.mintOpaqueToken({ expired: true }),
+      ]) {
         const error = (await rejection(clerk.idPOAuthAccessToken.verify(token))) as ClerkApiError;
         expect(error.status).toBe(404);
         expect(error.errors[0]?.code).toBe('resource_not_found');
@@ -76,8 +94,14 @@ describe('ClerkStandIn', () => {
 
     it('can answer revoked and expired opaque tokens with 200 and flags instead', async () => {
       standIn.setOpaqueVerifyAnswersRevokedWith200(true);
-      expect(await clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken({ revoked: true }))).toMatchObject({ revoked: true, expired: false });
-      expect(await clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken({ expiresInSeconds: -10 }))).toMatchObject({ revoked: false, expired: true });
+      expect(await clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken({ revoked: true }))).toMatchObject({
+        revoked: true,
+        expired: false,
+      });
+      expect(await clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken({ expiresInSeconds: -10 }))).toMatchObject({
+        revoked: false,
+        expired: true,
+      });
     });
 
     it('serves the /v1 alias of the verify route with exactly application/json', async () => {
@@ -88,11 +112,19 @@ describe('ClerkStandIn', () => {
       });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/json');
-      expect(await response.json()).toMatchObject({ object: 'clerk_idp_oauth_access_token', type: 'oauth:access_token', subject: 'user_alice' });
+      expect(await response.json()).toMatchObject({
+        object: 'clerk_idp_oauth_access_token',
+        type: 'oauth:access_token',
+        subject: 'user_alice',
+      });
     });
 
     it('rejects a wrong secret key with 401 clerk_key_invalid', async () => {
-      const wrong = createClerkClient({ secretKey: 'sk_test_wrong', apiUrl: standIn.url, telemetry: { disabled: true } });
+      const wrong = createClerkClient({
+        secretKey: 'sk_test_wrong',
+        apiUrl: standIn.url,
+        telemetry: { disabled: true },
+      });
       const error = (await rejection(wrong.idPOAuthAccessToken.verify(standIn.mintOpaqueToken()))) as ClerkApiError;
       expect(error.status).toBe(401);
       expect(error.errors[0]?.code).toBe('clerk_key_invalid');
@@ -125,13 +157,24 @@ describe('ClerkStandIn', () => {
       standIn.resetHits();
       const result = await verifyMachineAuthToken(jwt, { secretKey: standIn.secretKey, apiUrl: standIn.url });
       expect(result.errors).toBeUndefined();
-      expect(result.data).toMatchObject({ subject: 'user_alice', scopes: ['email'], aud: ['https://mcp.example.com/mcp'] });
+      expect(result.data).toMatchObject({
+        subject: 'user_alice',
+        scopes: ['email'],
+        aud: ['https://mcp.example.com/mcp'],
+      });
       expect(standIn.hits('bapiJwks')).toBe(1);
       expect(standIn.hits('verify')).toBe(0);
 
-      const request = new Request('http://localhost/mcp', { headers: { Authorization: `Bearer ${await standIn.mintJwt()}` } });
+      const request = new Request('http://localhost/mcp', {
+        headers: { Authorization: `Bearer ${await standIn.mintJwt()}` },
+      });
       const auth = (await clerk.authenticateRequest(request, { acceptsToken: 'oauth_token' })).toAuth();
-      expect(auth).toMatchObject({ isAuthenticated: true, tokenType: 'oauth_token', userId: 'user_alice', scopes: ['profile', 'email'] });
+      expect(auth).toMatchObject({
+        isAuthenticated: true,
+        tokenType: 'oauth_token',
+        userId: 'user_alice',
+        scopes: ['profile', 'email'],
+      });
     });
   });
 
@@ -139,7 +182,11 @@ describe('ClerkStandIn', () => {
     it('mints RS256 at+jwt tokens that verify against /.well-known/jwks.json, and foreign-key tokens that do not', async () => {
       const jwks = createRemoteJWKSet(new URL(`${standIn.url}/.well-known/jwks.json`));
       const jwt = await standIn.mintJwt({ clientId: 'client_x', aud: 'https://mcp.example.com/mcp' });
-      const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { issuer: standIn.issuer, audience: 'https://mcp.example.com/mcp', typ: 'at+jwt' });
+      const { payload, protectedHeader } = await jwtVerify(jwt, jwks, {
+        issuer: standIn.issuer,
+        audience: 'https://mcp.example.com/mcp',
+        typ: 'at+jwt',
+      });
       expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'at+jwt', kid: standIn.currentKid });
       expect(payload).toMatchObject({ sub: 'user_alice', client_id: 'client_x', scope: 'profile email' });
       expect(payload.jti).toEqual(expect.any(String));
@@ -162,12 +209,18 @@ describe('ClerkStandIn', () => {
       const before = standIn.currentKid;
       await standIn.rotateKeys();
       expect(standIn.currentKid).not.toBe(before);
-      const published = (await (await fetch(`${standIn.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; kty: string; alg: string; e: string }[] };
-      expect(published.keys).toEqual([expect.objectContaining({ kid: standIn.currentKid, kty: 'RSA', alg: 'RS256', e: 'AQAB', use: 'sig' })]);
+      const published = (await (await fetch(`${standIn.url}/.well-known/jwks.json`)).json()) as {
+        keys: { kid: string; kty: string; alg: string; e: string }[];
+      };
+      expect(published.keys).toEqual([
+        expect.objectContaining({ kid: standIn.currentKid, kty: 'RSA', alg: 'RS256', e: 'AQAB', use: 'sig' }),
+      ]);
       const bapi = await fetch(`${standIn.url}/v1/jwks`, { headers: { Authorization: `Bearer ${standIn.secretKey}` } });
       expect(bapi.headers.get('content-type')).toBe('application/json');
       expect(await bapi.json()).toEqual(published);
-      await expect(jwtVerify(await standIn.mintJwt(), createRemoteJWKSet(new URL(`${standIn.url}/.well-known/jwks.json`)))).resolves.toBeDefined();
+      await expect(
+        jwtVerify(await standIn.mintJwt(), createRemoteJWKSet(new URL(`${standIn.url}/.well-known/jwks.json`))),
+      ).resolves.toBeDefined();
     });
   });
 
@@ -185,7 +238,9 @@ describe('ClerkStandIn', () => {
           jwks_uri: `${standIn.url}/.well-known/jwks.json`,
           code_challenge_methods_supported: ['S256'],
         });
-        expect(document.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']));
+        expect(document.scopes_supported).toEqual(
+          expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']),
+        );
       }
       expect(standIn.hits('asMetadata')).toBeGreaterThan(0);
       expect(standIn.hits('oidcConfiguration')).toBeGreaterThan(0);
@@ -193,11 +248,17 @@ describe('ClerkStandIn', () => {
 
     it('applies and clears metadata overrides', async () => {
       standIn.setMetadataOverrides({ issuer: 'https://evil.example.com' }, { remove: ['registration_endpoint'] });
-      const document = (await (await fetch(`${standIn.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      const document = (await (await fetch(`${standIn.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+        string,
+        unknown
+      >;
       expect(document.issuer).toBe('https://evil.example.com');
       expect(document).not.toHaveProperty('registration_endpoint');
       standIn.setMetadataOverrides({});
-      expect(((await (await fetch(`${standIn.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>).issuer).toBe(standIn.issuer);
+      expect(
+        ((await (await fetch(`${standIn.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>)
+          .issuer,
+      ).toBe(standIn.issuer);
     });
 
     it('answers unknown routes with 404 ClerkErrors', async () => {
@@ -217,7 +278,9 @@ describe('ClerkStandIn', () => {
       expect(html.status).toBe(200);
       expect(html.headers.get('content-type')).toBe('text/html');
       standIn.setFault('error500', { scope: 'bapi' });
-      expect(((await rejection(clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken()))) as ClerkApiError).status).toBe(500);
+      expect(
+        ((await rejection(clerk.idPOAuthAccessToken.verify(standIn.mintOpaqueToken()))) as ClerkApiError).status,
+      ).toBe(500);
       expect((await fetch(`${standIn.url}/.well-known/jwks.json`)).status).toBe(200); // a bapi fault leaves fapi alone
       standIn.setFault(null);
       expect((await fetch(`${standIn.url}/.well-known/oauth-authorization-server`)).status).toBe(200);
@@ -237,7 +300,7 @@ describe('ClerkStandIn', () => {
       expect((await fetch(`${other.url}/.well-known/jwks.json`)).status).toBe(200); // leaves a keep-alive socket
       other.setFault('slow', { delayMs: 5000 });
       const pending = fetch(`${other.url}/.well-known/jwks.json`).catch((error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await other.whenHits('fapiJwks', 2); // the slow request has arrived
       const started = Date.now();
       await other.close();
       expect(Date.now() - started).toBeLessThan(1000);
@@ -250,11 +313,17 @@ describe('ClerkStandIn', () => {
     const resource = 'https://mcp.example.com/mcp';
 
     async function register(body: Record<string, unknown>): Promise<Response> {
-      return fetch(`${standIn.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return fetch(`${standIn.url}/oauth/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     }
 
     async function authorize(params: Record<string, string>): Promise<URL> {
-      const response = await fetch(`${standIn.url}/oauth/authorize?${new URLSearchParams(params).toString()}`, { redirect: 'manual' });
+      const response = await fetch(`${standIn.url}/oauth/authorize?${new URLSearchParams(params).toString()}`, {
+        redirect: 'manual',
+      });
       expect(response.status).toBe(302);
       return new URL(response.headers.get('location') ?? '');
     }
@@ -269,7 +338,11 @@ describe('ClerkStandIn', () => {
     };
 
     it('registers a public client, auto-consents and issues an at+jwt bound to the resource', async () => {
-      const registered = await register({ client_name: 'MCP client', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' });
+      const registered = await register({
+        client_name: 'MCP client',
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+      });
       expect(registered.status).toBe(201);
       expect(registered.headers.get('content-type')).toBe('application/json');
       const client = (await registered.json()) as { client_id: string; scope: string; client_secret?: string };
@@ -277,7 +350,13 @@ describe('ClerkStandIn', () => {
       expect(client.client_secret).toBeUndefined();
 
       const { verifier, challenge } = pkce();
-      const common = { response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256' };
+      const common = {
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: redirectUri,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      };
       const refused = await authorize({ ...common, scope: 'openid profile', state: 'state-123' });
       expect(refused.searchParams.get('error')).toBe('invalid_scope');
       expect(refused.searchParams.get('state')).toBe('state-123');
@@ -291,17 +370,36 @@ describe('ClerkStandIn', () => {
       const response = await token({ ...base, code_verifier: verifier, resource });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/json');
-      const issued = (await response.json()) as { access_token: string; token_type: string; expires_in: number; refresh_token: string; scope: string };
+      const issued = (await response.json()) as {
+        access_token: string;
+        token_type: string;
+        expires_in: number;
+        refresh_token: string;
+        scope: string;
+      };
       expect(issued).toMatchObject({ token_type: 'Bearer', expires_in: 86400, scope: 'profile email' });
-      const { payload, protectedHeader } = await jwtVerify(issued.access_token, createRemoteJWKSet(new URL(`${standIn.url}/.well-known/jwks.json`)), {
-        issuer: standIn.issuer,
-        audience: resource,
-      });
+      const { payload, protectedHeader } = await jwtVerify(
+        issued.access_token,
+        createRemoteJWKSet(new URL(`${standIn.url}/.well-known/jwks.json`)),
+        {
+          issuer: standIn.issuer,
+          audience: resource,
+        },
+      );
       expect(protectedHeader.typ).toBe('at+jwt');
-      expect(payload).toMatchObject({ sub: 'user_alice', client_id: client.client_id, scope: 'profile email', aud: resource });
+      expect(payload).toMatchObject({
+        sub: 'user_alice',
+        client_id: client.client_id,
+        scope: 'profile email',
+        aud: resource,
+      });
       expect((await token({ ...base, code_verifier: verifier })).status).toBe(400); // codes are single use
 
-      const refreshed = await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: client.client_id });
+      const refreshed = await token({
+        grant_type: 'refresh_token',
+        refresh_token: issued.refresh_token,
+        client_id: client.client_id,
+      });
       expect(refreshed.status).toBe(200);
       expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token).aud).toBe(resource);
       expect(standIn.hits('register')).toBeGreaterThan(0);
@@ -310,20 +408,51 @@ describe('ClerkStandIn', () => {
     });
 
     it('rejects a wrong PKCE verifier, requires S256 and omits aud without resource', async () => {
-      const client = (await (await register({ redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid profile email' })).json()) as { client_id: string };
+      const client = (await (
+        await register({
+          redirect_uris: [redirectUri],
+          token_endpoint_auth_method: 'none',
+          scope: 'openid profile email',
+        })
+      ).json()) as { client_id: string };
       const { verifier, challenge } = pkce();
-      const plain = await authorize({ response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, code_challenge: verifier, code_challenge_method: 'plain' });
+      const plain = await authorize({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: redirectUri,
+        code_challenge: verifier,
+        code_challenge_method: 'plain',
+      });
       expect(plain.searchParams.get('error')).toBe('invalid_request');
 
-      const params = { response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid email' };
+      const params = {
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: redirectUri,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        scope: 'openid email',
+      };
       const wrongCode = (await authorize(params)).searchParams.get('code') ?? '';
-      const wrong = await token({ grant_type: 'authorization_code', code: wrongCode, redirect_uri: redirectUri, client_id: client.client_id, code_verifier: pkce().verifier });
+      const wrong = await token({
+        grant_type: 'authorization_code',
+        code: wrongCode,
+        redirect_uri: redirectUri,
+        client_id: client.client_id,
+        code_verifier: pkce().verifier,
+      });
       expect(wrong.status).toBe(400);
       expect(((await wrong.json()) as { error: string }).error).toBe('invalid_grant');
 
       const code = (await authorize(params)).searchParams.get('code') ?? '';
       const issued = (await (
-        await token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.client_id, code_verifier: verifier })
+        await token({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirectUri,
+          client_id: client.client_id,
+          code_verifier: verifier,
+        })
       ).json()) as { access_token: string; scope: string; id_token?: string };
       expect(issued.scope).toBe('openid email');
       expect(decodeJwt(issued.access_token).aud).toBeUndefined();
@@ -332,17 +461,37 @@ describe('ClerkStandIn', () => {
 
     it('issues opaque tokens the SDK verifies when the token format is opaque, with a confidential client', async () => {
       expect((await register({ client_name: 'no redirect' })).status).toBe(400);
-      const client = (await (await register({ redirect_uris: [redirectUri] })).json()) as { client_id: string; client_secret: string };
+      const client = (await (await register({ redirect_uris: [redirectUri] })).json()) as {
+        client_id: string;
+        client_secret: string;
+      };
       standIn.setTokenFormat('opaque');
       const { verifier, challenge } = pkce();
       const code =
-        (await authorize({ response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', resource })).searchParams.get('code') ?? '';
+        (
+          await authorize({
+            response_type: 'code',
+            client_id: client.client_id,
+            redirect_uri: redirectUri,
+            code_challenge: challenge,
+            code_challenge_method: 'S256',
+            resource,
+          })
+        ).searchParams.get('code') ?? '';
       const form = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
       const basic = `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
-      const response = await fetch(`${standIn.url}/oauth/token`, { method: 'POST', headers: { Authorization: basic }, body: new URLSearchParams(form) });
+      const response = await fetch(`${standIn.url}/oauth/token`, {
+        method: 'POST',
+        headers: { Authorization: basic },
+        body: new URLSearchParams(form),
+      });
       const issued = (await response.json()) as { access_token: string };
       expect(issued.access_token).toMatch(/^oat_[0-9a-f]{32}$/);
-      expect(await clerk.idPOAuthAccessToken.verify(issued.access_token)).toMatchObject({ clientId: client.client_id, subject: 'user_alice', aud: [resource] });
+      expect(await clerk.idPOAuthAccessToken.verify(issued.access_token)).toMatchObject({
+        clientId: client.client_id,
+        subject: 'user_alice',
+        aud: [resource],
+      });
     });
   });
 });

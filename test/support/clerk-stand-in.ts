@@ -24,7 +24,16 @@ export interface StandInUser {
   primaryEmailAddressId: string | null;
 }
 
-export type StandInRoute = 'verify' | 'bapiJwks' | 'users' | 'fapiJwks' | 'asMetadata' | 'oidcConfiguration' | 'register' | 'authorize' | 'token';
+export type StandInRoute =
+  | 'verify'
+  | 'bapiJwks'
+  | 'users'
+  | 'fapiJwks'
+  | 'asMetadata'
+  | 'oidcConfiguration'
+  | 'register'
+  | 'authorize'
+  | 'token';
 
 /**
  * `unexpectedJson`: 200 with `Content-Type: application/json` and a JSON body that is not what Clerk sends;
@@ -188,6 +197,7 @@ export class ClerkStandIn {
   private readonly refreshTokens = new Map<string, Grant>();
   private readonly hitCounts = new Map<StandInRoute, number>();
   private readonly lastHeaders = new Map<StandInRoute, RequestHeaders>();
+  private readonly hitWaiters = new Set<() => void>();
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private fault: { kind: StandInFault; scope: FaultScope; delayMs: number } | null = null;
   private revokedWith200 = false;
@@ -209,9 +219,10 @@ export class ClerkStandIn {
   /** Generates the signing key, listens on a random loopback port and resolves once it accepts connections. */
   static async start(options: { defaultScopes?: string[] } = {}): Promise<ClerkStandIn> {
     const key = await newRsaKey('ins_emulator');
-    let standIn: ClerkStandIn | undefined;
+    // Filled in once listening: a request before that is refused.
+    const started: { standIn?: ClerkStandIn } = {};
     const server = createServer((req, res) => {
-      if (standIn) standIn.handle(req, res);
+      if (started.standIn) started.standIn.handle(req, res);
       else req.socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
@@ -222,8 +233,8 @@ export class ClerkStandIn {
       });
     });
     const { port } = server.address() as AddressInfo;
-    standIn = new ClerkStandIn(server, port, key, [...(options.defaultScopes ?? ['profile', 'email'])]);
-    return standIn;
+    started.standIn = new ClerkStandIn(server, port, key, [...(options.defaultScopes ?? ['profile', 'email'])]);
+    return started.standIn;
   }
 
   get currentKid(): string {
@@ -234,7 +245,7 @@ export class ClerkStandIn {
     this.users.set(user.id, user);
   }
 
-  /** An OAuth access token in Clerk's JWT format (`typ: at+jwt`, RS256, current kid), or a deliberately broken variant. */
+  /** An OAuth access token in Clerk's JWT format (`typ: at+jwt`, RS256, current kid), or a deliberately broken one. */
   async mintJwt(options: JwtOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const scopes = options.scopes ?? this.defaultScopes;
@@ -301,6 +312,19 @@ export class ClerkStandIn {
     return this.hitCounts.get(route) ?? 0;
   }
 
+  /** Resolves once `route` has been requested `count` times (since the last {@link resetHits}). */
+  whenHits(route: StandInRoute, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.hits(route) < count) return;
+        this.hitWaiters.delete(check);
+        resolve();
+      };
+      this.hitWaiters.add(check);
+      check();
+    });
+  }
+
   resetHits(): void {
     this.hitCounts.clear();
     this.lastHeaders.clear();
@@ -312,7 +336,8 @@ export class ClerkStandIn {
   }
 
   setFault(fault: StandInFault | null, options: { scope?: 'all' | 'fapi' | 'bapi'; delayMs?: number } = {}): void {
-    this.fault = fault === null ? null : { kind: fault, scope: options.scope ?? 'all', delayMs: options.delayMs ?? 5000 };
+    this.fault =
+      fault === null ? null : { kind: fault, scope: options.scope ?? 'all', delayMs: options.delayMs ?? 5000 };
   }
 
   setOpaqueVerifyAnswersRevokedWith200(on: boolean): void {
@@ -348,6 +373,7 @@ export class ClerkStandIn {
     if (match.route) {
       this.hitCounts.set(match.route, this.hits(match.route) + 1);
       this.lastHeaders.set(match.route, { ...req.headers });
+      for (const waiter of [...this.hitWaiters]) waiter();
     }
 
     const fault = this.fault;
@@ -358,10 +384,23 @@ export class ClerkStandIn {
           req.socket.destroy();
           return;
         case 'error500':
-          this.sendJson(res, 500, clerkErrors('internal_clerk_error', 'Oops, an unexpected error occurred', 'There was an internal error on our servers.'));
+          this.sendJson(
+            res,
+            500,
+            clerkErrors(
+              'internal_clerk_error',
+              'Oops, an unexpected error occurred',
+              'There was an internal error on our servers.',
+            ),
+          );
           return;
         case 'nonJson':
-          this.send(res, 200, 'text/html', '<!doctype html><html><body><h1>Clerk stand-in</h1><p>This is not JSON.</p></body></html>');
+          this.send(
+            res,
+            200,
+            'text/html',
+            '<!doctype html><html><body><h1>Clerk stand-in</h1><p>This is not JSON.</p></body></html>',
+          );
           return;
         case 'unexpectedJson':
           this.sendJson(res, 200, ['not', 'a', 'Clerk', 'object']);
@@ -393,16 +432,23 @@ export class ClerkStandIn {
 
   private match(method: string, path: string): RouteMatch {
     const none: RouteMatch = { route: null, side: null, params: {} };
-    if (method === 'POST' && (path === '/oauth_applications/access_tokens/verify' || path === '/v1/oauth_applications/access_tokens/verify'))
+    if (
+      method === 'POST' &&
+      (path === '/oauth_applications/access_tokens/verify' || path === '/v1/oauth_applications/access_tokens/verify')
+    )
       return { route: 'verify', side: 'bapi', params: {} };
     if (method === 'GET' && path === '/v1/jwks') return { route: 'bapiJwks', side: 'bapi', params: {} };
     const user = /^\/v1\/users\/([^/]+)$/.exec(path);
-    if (method === 'GET' && user) return { route: 'users', side: 'bapi', params: { userId: safeDecode(user[1] ?? '') } };
+    if (method === 'GET' && user)
+      return { route: 'users', side: 'bapi', params: { userId: safeDecode(user[1] ?? '') } };
     if (method === 'GET' && path === '/.well-known/jwks.json') return { route: 'fapiJwks', side: 'fapi', params: {} };
-    if (method === 'GET' && path === '/.well-known/oauth-authorization-server') return { route: 'asMetadata', side: 'fapi', params: {} };
-    if (method === 'GET' && path === '/.well-known/openid-configuration') return { route: 'oidcConfiguration', side: 'fapi', params: {} };
+    if (method === 'GET' && path === '/.well-known/oauth-authorization-server')
+      return { route: 'asMetadata', side: 'fapi', params: {} };
+    if (method === 'GET' && path === '/.well-known/openid-configuration')
+      return { route: 'oidcConfiguration', side: 'fapi', params: {} };
     if (method === 'POST' && path === '/oauth/register') return { route: 'register', side: 'fapi', params: {} };
-    if ((method === 'GET' || method === 'POST') && path === '/oauth/authorize') return { route: 'authorize', side: 'fapi', params: {} };
+    if ((method === 'GET' || method === 'POST') && path === '/oauth/authorize')
+      return { route: 'authorize', side: 'fapi', params: {} };
     if (method === 'POST' && path === '/oauth/token') return { route: 'token', side: 'fapi', params: {} };
     return none;
   }
@@ -448,7 +494,11 @@ export class ClerkStandIn {
       case 'token':
         return this.token(req, res, new URLSearchParams(body));
       case null:
-        return this.sendJson(res, 404, clerkErrors('resource_not_found', 'not found', `No route matches ${req.method ?? 'GET'} ${url.pathname}.`));
+        return this.sendJson(
+          res,
+          404,
+          clerkErrors('resource_not_found', 'not found', `No route matches ${req.method ?? 'GET'} ${url.pathname}.`),
+        );
     }
   }
 
@@ -464,16 +514,26 @@ export class ClerkStandIn {
     try {
       parsed = JSON.parse(body);
     } catch {
-      return this.sendJson(res, 400, clerkErrors('request_body_invalid', 'Request body invalid', 'The request body is not valid JSON.'));
+      return this.sendJson(
+        res,
+        400,
+        clerkErrors('request_body_invalid', 'Request body invalid', 'The request body is not valid JSON.'),
+      );
     }
     const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Json) : {};
-    const token = typeof fields.access_token === 'string' ? fields.access_token : typeof fields.secret === 'string' ? fields.secret : undefined;
+    const token =
+      typeof fields.access_token === 'string'
+        ? fields.access_token
+        : typeof fields.secret === 'string'
+          ? fields.secret
+          : undefined;
     if (token === undefined)
       return this.sendJson(res, 422, clerkErrors('form_param_missing', 'is missing', 'access_token must be included.'));
 
     const record = this.opaqueTokens.get(token);
     const now = Date.now();
-    const expired = record !== undefined && (record.expired || (record.expiration !== null && record.expiration <= now));
+    const expired =
+      record !== undefined && (record.expired || (record.expiration !== null && record.expiration <= now));
     if (!record || ((record.revoked || expired) && !this.revokedWith200))
       return this.sendJson(res, 404, clerkErrors('resource_not_found', 'not found', 'OAuth access token not found.'));
 
@@ -497,7 +557,8 @@ export class ClerkStandIn {
 
   private getUser(res: ServerResponse, userId: string): void {
     const user = this.users.get(userId);
-    if (!user) return this.sendJson(res, 404, clerkErrors('resource_not_found', 'not found', `User ${userId} was not found.`));
+    if (!user)
+      return this.sendJson(res, 404, clerkErrors('resource_not_found', 'not found', `User ${userId} was not found.`));
     this.sendJson(res, 200, this.userJson(user));
   }
 
@@ -523,7 +584,12 @@ export class ClerkStandIn {
         id: address.id,
         email_address: address.emailAddress,
         reserved: false,
-        verification: { status: address.verified ? 'verified' : 'unverified', strategy: 'email_code', attempts: null, expire_at: null },
+        verification: {
+          status: address.verified ? 'verified' : 'unverified',
+          strategy: 'email_code',
+          attempts: null,
+          expire_at: null,
+        },
         linked_to: [],
         matches_sso_connection: false,
         created_at: at,
@@ -620,22 +686,43 @@ export class ClerkStandIn {
     try {
       parsed = JSON.parse(body);
     } catch {
-      return this.sendJson(res, 400, { error: 'invalid_client_metadata', error_description: 'The request body is not valid JSON.' });
+      return this.sendJson(res, 400, {
+        error: 'invalid_client_metadata',
+        error_description: 'The request body is not valid JSON.',
+      });
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      return this.sendJson(res, 400, { error: 'invalid_client_metadata', error_description: 'The client metadata must be a JSON object.' });
+      return this.sendJson(res, 400, {
+        error: 'invalid_client_metadata',
+        error_description: 'The client metadata must be a JSON object.',
+      });
     const metadata = parsed as Json;
     const redirectUris = metadata.redirect_uris;
     if (!isStringArray(redirectUris) || redirectUris.length === 0 || !redirectUris.every((uri) => URL.canParse(uri)))
-      return this.sendJson(res, 400, { error: 'invalid_redirect_uri', error_description: 'redirect_uris must be a non-empty array of absolute URIs.' });
+      return this.sendJson(res, 400, {
+        error: 'invalid_redirect_uri',
+        error_description: 'redirect_uris must be a non-empty array of absolute URIs.',
+      });
     if (metadata.scope !== undefined && typeof metadata.scope !== 'string')
-      return this.sendJson(res, 400, { error: 'invalid_client_metadata', error_description: 'scope must be a space-separated string.' });
-    const authMethod = typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic';
+      return this.sendJson(res, 400, {
+        error: 'invalid_client_metadata',
+        error_description: 'scope must be a space-separated string.',
+      });
+    const authMethod =
+      typeof metadata.token_endpoint_auth_method === 'string'
+        ? metadata.token_endpoint_auth_method
+        : 'client_secret_basic';
     if (!['client_secret_basic', 'client_secret_post', 'none'].includes(authMethod))
-      return this.sendJson(res, 400, { error: 'invalid_client_metadata', error_description: `Unsupported token_endpoint_auth_method ${authMethod}.` });
+      return this.sendJson(res, 400, {
+        error: 'invalid_client_metadata',
+        error_description: `Unsupported token_endpoint_auth_method ${authMethod}.`,
+      });
 
     const clientId = `client_${hex(12)}`;
-    const scopes = typeof metadata.scope === 'string' && metadata.scope.trim() !== '' ? splitScopes(metadata.scope) : [...this.defaultScopes];
+    const scopes =
+      typeof metadata.scope === 'string' && metadata.scope.trim() !== ''
+        ? splitScopes(metadata.scope)
+        : [...this.defaultScopes];
     const document: Json = {
       client_id: clientId,
       client_id_issued_at: Math.floor(Date.now() / 1000),
@@ -665,7 +752,10 @@ export class ClerkStandIn {
     const requestedRedirect = params.get('redirect_uri');
     const redirectUri = requestedRedirect ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
     if (redirectUri === undefined || !client.redirectUris.includes(redirectUri))
-      return this.sendJson(res, 400, { error: 'invalid_request', error_description: 'redirect_uri does not match a registered redirect URI.' });
+      return this.sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'redirect_uri does not match a registered redirect URI.',
+      });
 
     const state = params.get('state');
     const fail = (error: string, description: string): void => {
@@ -675,14 +765,16 @@ export class ClerkStandIn {
       if (state !== null) location.searchParams.set('state', state);
       this.redirect(res, location.href);
     };
-    if (params.get('response_type') !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
+    if (params.get('response_type') !== 'code')
+      return fail('unsupported_response_type', 'Only response_type=code is supported.');
     const codeChallenge = params.get('code_challenge');
     if (!codeChallenge || params.get('code_challenge_method') !== 'S256')
       return fail('invalid_request', 'PKCE is required: send code_challenge with code_challenge_method=S256.');
     const scopeParam = params.get('scope');
     const scopes = scopeParam === null || scopeParam.trim() === '' ? [...client.scopes] : splitScopes(scopeParam);
     const forbidden = scopes.find((scope) => !client.scopes.includes(scope));
-    if (forbidden !== undefined) return fail('invalid_scope', `The OAuth 2.0 Client is not allowed to request scope '${forbidden}'.`);
+    if (forbidden !== undefined)
+      return fail('invalid_scope', `The OAuth 2.0 Client is not allowed to request scope '${forbidden}'.`);
 
     const code = hex(24);
     this.codes.set(code, {
@@ -702,7 +794,8 @@ export class ClerkStandIn {
   }
 
   private async token(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
-    const oauthError = (status: number, error: string, description: string): void => this.sendJson(res, status, { error, error_description: description });
+    const oauthError = (status: number, error: string, description: string): void =>
+      this.sendJson(res, status, { error, error_description: description });
     const credentials = clientCredentials(req, params);
     const client = this.clients.get(credentials.clientId ?? '');
     if (!client) return oauthError(401, 'invalid_client', 'Unknown client or missing client authentication.');
@@ -717,23 +810,34 @@ export class ClerkStandIn {
         const stored = this.codes.get(code);
         this.codes.delete(code); // single use, even when the exchange fails
         if (!stored || stored.clientId !== client.clientId || stored.expiresAt <= Date.now())
-          return oauthError(400, 'invalid_grant', 'The authorization code is invalid, expired, used or was issued to another client.');
-        if (params.has('redirect_uri') ? params.get('redirect_uri') !== stored.redirectUri : client.redirectUris.length > 1)
+          return oauthError(
+            400,
+            'invalid_grant',
+            'The authorization code is invalid, expired, used or was issued to another client.',
+          );
+        if (
+          params.has('redirect_uri')
+            ? params.get('redirect_uri') !== stored.redirectUri
+            : client.redirectUris.length > 1
+        )
           return oauthError(400, 'invalid_grant', 'redirect_uri does not match the authorization request.');
         const verifier = params.get('code_verifier');
         if (!verifier) return oauthError(400, 'invalid_request', 'code_verifier is required.');
-        if (!safeEqual(sha256Base64Url(verifier), stored.codeChallenge)) return oauthError(400, 'invalid_grant', 'PKCE verification failed.');
+        if (!safeEqual(sha256Base64Url(verifier), stored.codeChallenge))
+          return oauthError(400, 'invalid_grant', 'PKCE verification failed.');
         grant = stored;
         break;
       }
       case 'refresh_token': {
         const refreshToken = params.get('refresh_token') ?? '';
         const stored = this.refreshTokens.get(refreshToken);
-        if (!stored || stored.clientId !== client.clientId) return oauthError(400, 'invalid_grant', 'The refresh token is invalid.');
+        if (!stored || stored.clientId !== client.clientId)
+          return oauthError(400, 'invalid_grant', 'The refresh token is invalid.');
         this.refreshTokens.delete(refreshToken); // rotated below
         const scopeParam = params.get('scope');
         const scopes = scopeParam === null ? stored.scopes : splitScopes(scopeParam);
-        if (scopes.some((scope) => !stored.scopes.includes(scope))) return oauthError(400, 'invalid_scope', 'The requested scope exceeds the original grant.');
+        if (scopes.some((scope) => !stored.scopes.includes(scope)))
+          return oauthError(400, 'invalid_scope', 'The requested scope exceeds the original grant.');
         grant = { ...stored, scopes };
         break;
       }
@@ -745,10 +849,21 @@ export class ClerkStandIn {
     const audience = requestedResources.length > 0 ? requestedResources : grant.resource;
 
     const refreshToken = hex(24);
-    this.refreshTokens.set(refreshToken, { clientId: grant.clientId, subject: grant.subject, scopes: grant.scopes, resource: grant.resource });
+    this.refreshTokens.set(refreshToken, {
+      clientId: grant.clientId,
+      subject: grant.subject,
+      scopes: grant.scopes,
+      resource: grant.resource,
+    });
     const accessToken =
       this.tokenFormat === 'opaque'
-        ? this.mintOpaqueToken({ sub: grant.subject, clientId: grant.clientId, scopes: grant.scopes, aud: audience.length > 0 ? audience : undefined, expiresInSeconds: ACCESS_TOKEN_SECONDS })
+        ? this.mintOpaqueToken({
+            sub: grant.subject,
+            clientId: grant.clientId,
+            scopes: grant.scopes,
+            aud: audience.length > 0 ? audience : undefined,
+            expiresInSeconds: ACCESS_TOKEN_SECONDS,
+          })
         : await this.mintJwt({
             sub: grant.subject,
             clientId: grant.clientId,
@@ -756,7 +871,13 @@ export class ClerkStandIn {
             aud: audience.length === 0 ? undefined : audience.length === 1 ? audience[0] : audience,
             expiresInSeconds: ACCESS_TOKEN_SECONDS,
           });
-    const answer: Json = { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS, refresh_token: refreshToken, scope: grant.scopes.join(' ') };
+    const answer: Json = {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_SECONDS,
+      refresh_token: refreshToken,
+      scope: grant.scopes.join(' '),
+    };
     if (grant.scopes.includes('openid')) answer.id_token = await this.idToken(grant);
     this.sendJson(res, 200, answer, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
   }
@@ -765,12 +886,27 @@ export class ClerkStandIn {
     const now = Math.floor(Date.now() / 1000);
     const user = this.users.get(grant.subject);
     const primary = user?.emailAddresses.find((address) => address.id === user.primaryEmailAddressId);
-    const claims: JWTPayload = { iss: this.issuer, sub: grant.subject, aud: grant.clientId, iat: now, exp: now + ACCESS_TOKEN_SECONDS, jti: randomUUID() };
+    const claims: JWTPayload = {
+      iss: this.issuer,
+      sub: grant.subject,
+      aud: grant.clientId,
+      iat: now,
+      exp: now + ACCESS_TOKEN_SECONDS,
+      jti: randomUUID(),
+    };
     if (grant.nonce !== undefined) claims.nonce = grant.nonce;
-    if (user && grant.scopes.includes('email') && primary) Object.assign(claims, { email: primary.emailAddress, email_verified: primary.verified });
+    if (user && grant.scopes.includes('email') && primary)
+      Object.assign(claims, { email: primary.emailAddress, email_verified: primary.verified });
     if (user && grant.scopes.includes('profile'))
-      Object.assign(claims, { given_name: user.firstName, family_name: user.lastName, preferred_username: user.username, picture: user.imageUrl });
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.key.kid }).sign(this.key.privateKey);
+      Object.assign(claims, {
+        given_name: user.firstName,
+        family_name: user.lastName,
+        preferred_username: user.username,
+        picture: user.imageUrl,
+      });
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.key.kid })
+      .sign(this.key.privateKey);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -790,7 +926,13 @@ export class ClerkStandIn {
     this.send(res, status, 'application/json', JSON.stringify(body), headers);
   }
 
-  private send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent || res.destroyed) return;
     const buffer = Buffer.from(body, 'utf8');
     res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': String(buffer.length) });
@@ -804,12 +946,16 @@ export class ClerkStandIn {
   }
 }
 
-function clientCredentials(req: IncomingMessage, params: URLSearchParams): { clientId?: string; clientSecret?: string } {
+function clientCredentials(
+  req: IncomingMessage,
+  params: URLSearchParams,
+): { clientId?: string; clientSecret?: string } {
   const header = req.headers.authorization;
   if (typeof header === 'string' && /^basic /i.test(header)) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon >= 0) return { clientId: safeDecode(decoded.slice(0, colon)), clientSecret: safeDecode(decoded.slice(colon + 1)) };
+    if (colon >= 0)
+      return { clientId: safeDecode(decoded.slice(0, colon)), clientSecret: safeDecode(decoded.slice(colon + 1)) };
   }
   return { clientId: params.get('client_id') ?? undefined, clientSecret: params.get('client_secret') ?? undefined };
 }

@@ -83,7 +83,13 @@ export async function startTestApp(
   const app = configureHttpApplication(moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] }));
   await app.listen(port, '127.0.0.1');
   const mcpPath = env.MCP_PATH ?? '/mcp';
-  return { app, baseUrl, mcpUrl: `${baseUrl}${mcpPath}`, close: () => app.close() };
+  const close = async (): Promise<void> => {
+    await app.close();
+    // Every connection is closed now; one turn of the event loop lets this process's clients (fetch's
+    // pool) read those closes, so an app started again on the port is not sent requests on dead sockets.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { app, baseUrl, mcpUrl: `${baseUrl}${mcpPath}`, close };
 }
 
 /** Runs `body` against an app started with `env`, and always closes the app. */
