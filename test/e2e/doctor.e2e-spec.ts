@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClerkStandIn } from '../support/clerk-stand-in.js';
 import { doctorReport, notOk, runDoctorCli } from '../support/doctor-run.js';
 import { OidcTestIssuer } from '../support/oidc-test-issuer.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, useClerkApp, type TestApp } from '../support/test-app.js';
 
 const JWT_LIKE = /eyJ[\w-]{10,}\.[\w-]{10,}\./;
 
@@ -68,33 +67,32 @@ describe('doctor against the product itself', () => {
   });
 
   describe('Clerk', () => {
-    let clerk: ClerkStandIn;
-    let server: TestApp;
-    beforeAll(async () => {
-      clerk = await ClerkStandIn.start();
-      server = await startTestApp(clerk);
-    });
-    afterAll(async () => {
-      await server.close();
-      await clerk.close();
-    });
+    const fixture = useClerkApp();
 
     it('finds nothing wrong, signed in too', async () => {
-      const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], {
-        signInAs: 'alice',
-      });
+      const report = await doctorReport(
+        fixture.server.mcpUrl,
+        ['--sign-in', '--no-browser', '--sign-in-timeout', '20'],
+        {
+          signInAs: 'alice',
+        },
+      );
       expect(notOk(report)).toEqual([]);
       expect(report.checks.find((check) => check.id === 'as.metadata')?.seen).toBe(
-        `found at ${clerk.issuer}/.well-known/oauth-authorization-server`,
+        `found at ${fixture.clerk.issuer}/.well-known/oauth-authorization-server`,
       );
     });
 
     it('says so when the token is opaque, and still calls tools', async () => {
-      clerk.setTokenFormat('opaque');
+      fixture.clerk.setTokenFormat('opaque');
       try {
-        const report = await doctorReport(server.mcpUrl, ['--sign-in', '--no-browser', '--sign-in-timeout', '20'], {
-          signInAs: 'alice',
-        });
+        const report = await doctorReport(
+          fixture.server.mcpUrl,
+          ['--sign-in', '--no-browser', '--sign-in-timeout', '20'],
+          {
+            signInAs: 'alice',
+          },
+        );
         expect(notOk(report)).toEqual([
           'sign-in.audience: warn the access token is opaque, so its audience cannot be read from outside',
         ]);
@@ -103,7 +101,7 @@ describe('doctor against the product itself', () => {
         );
         expect(report.exitCode).toBe(0);
       } finally {
-        clerk.setTokenFormat('jwt');
+        fixture.clerk.setTokenFormat('jwt');
       }
     });
   });

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClerkStandIn, type JwtOptions, type StandInFault } from '../support/clerk-stand-in.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from '@jest/globals';
+import type { JwtOptions, StandInFault } from '../support/clerk-stand-in.js';
+import { useClerkApp, withApp, type TestApp } from '../support/test-app.js';
 
 const ACCEPT = 'application/json, text/event-stream';
 const callTool = (name: string): string =>
@@ -22,22 +22,11 @@ async function expectInvalidToken(response: Response, description: RegExp): Prom
 }
 
 describe('token hardening against the Clerk stand-in', () => {
-  let clerk: ClerkStandIn;
-  let server: TestApp;
-
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-    server = await startTestApp(clerk);
-  });
-  afterAll(async () => {
-    await server.close();
-    await clerk.close();
-  });
-  afterEach(() => clerk.setFault(null));
+  const fixture = useClerkApp();
 
   describe('garbage from Clerk', () => {
     it('answers 503 with a message that names the problem when Clerk answers garbage or nothing', async () => {
-      const token = clerk.mintOpaqueToken();
+      const token = fixture.clerk.mintOpaqueToken();
       const unreadable =
         /^Clerk's answer while trying to verify an OAuth access token could not be read: the body was cut short or was not the JSON Clerk sends\.$/;
       const expected: [StandInFault, RegExp][] = [
@@ -49,8 +38,8 @@ describe('token hardening against the Clerk stand-in', () => {
         ['error500', /Clerk answered HTTP 500 /],
       ];
       for (const [fault, message] of expected) {
-        clerk.setFault(fault, { scope: 'bapi' });
-        const response = await post(server, token);
+        fixture.clerk.setFault(fault, { scope: 'bapi' });
+        const response = await post(fixture.server, token);
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).toBe('5');
         expect(((await response.json()) as { error_description: string }).error_description).toMatch(message);
@@ -75,20 +64,20 @@ describe('token hardening against the Clerk stand-in', () => {
     for (const [name, options] of malformedIdentities) {
       it(`refuses a JWT with ${name} with 401 invalid_token, never 403`, async () => {
         await expectInvalidToken(
-          await post(server, await clerk.mintJwt({ scopes: ['profile', 'email'], ...options })),
+          await post(fixture.server, await fixture.clerk.mintJwt({ scopes: ['profile', 'email'], ...options })),
           /claim/,
         );
       });
     }
 
     it('still accepts azp in place of client_id, and an scp array', async () => {
-      const token = await clerk.mintJwt({
+      const token = await fixture.clerk.mintJwt({
         omitClaims: ['client_id'],
         claims: { azp: 'client_azp' },
         scopeClaim: 'scp',
         scopes: ['profile'],
       });
-      expect((await post(server, token)).status).toBe(200);
+      expect((await post(fixture.server, token)).status).toBe(200);
     });
   });
 
@@ -97,13 +86,13 @@ describe('token hardening against the Clerk stand-in', () => {
     const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
     it('refuses a JWT issued a year in the future, and accepts one issued within the clock skew', async () => {
-      const future = await clerk.mintJwt({
+      const future = await fixture.clerk.mintJwt({
         claims: { iat: nowSeconds() + ONE_YEAR_SECONDS },
         expiresInSeconds: ONE_YEAR_SECONDS + 3600,
       });
-      await expectInvalidToken(await post(server, future), /iat/);
-      const slightlyAhead = await clerk.mintJwt({ claims: { iat: nowSeconds() + 2 } });
-      expect((await post(server, slightlyAhead)).status).toBe(200);
+      await expectInvalidToken(await post(fixture.server, future), /iat/);
+      const slightlyAhead = await fixture.clerk.mintJwt({ claims: { iat: nowSeconds() + 2 } });
+      expect((await post(fixture.server, slightlyAhead)).status).toBe(200);
     });
   });
 
@@ -117,21 +106,20 @@ describe('token hardening against the Clerk stand-in', () => {
     };
 
     it('refuses a non-canonical spelling of a signature it has already accepted', async () => {
-      const token = await clerk.mintJwt();
-      expect((await post(server, token)).status).toBe(200);
-      await expectInvalidToken(await post(server, respellSignature(token)), /malformed/);
-      expect((await post(server, token)).status).toBe(200);
+      const token = await fixture.clerk.mintJwt();
+      expect((await post(fixture.server, token)).status).toBe(200);
+      await expectInvalidToken(await post(fixture.server, respellSignature(token)), /malformed/);
+      expect((await post(fixture.server, token)).status).toBe(200);
     });
   });
 
   describe('signing keys during a JWKS outage', () => {
     it('fetches the keys once, not once per token, when they were never fetched, and answers 503 with Retry-After', async () => {
       // A fresh app: the shared one has its keys already.
-      const app = await startTestApp(clerk);
-      try {
-        clerk.setFault('down', { scope: 'fapi' });
-        clerk.resetHits();
-        const tokens = await Promise.all(Array.from({ length: 20 }, () => clerk.mintJwt()));
+      await withApp(fixture.clerk, {}, async (app) => {
+        fixture.clerk.setFault('down', { scope: 'fapi' });
+        fixture.clerk.resetHits();
+        const tokens = await Promise.all(Array.from({ length: 20 }, () => fixture.clerk.mintJwt()));
         const sequential: Response[] = [];
         for (const token of tokens.slice(0, 10)) sequential.push(await post(app, token));
         const concurrent = await Promise.all(tokens.slice(10).map((token) => post(app, token)));
@@ -139,18 +127,16 @@ describe('token hardening against the Clerk stand-in', () => {
           expect(response.status).toBe(503);
           expect(response.headers.get('retry-after')).toBe('5');
         }
-        expect(clerk.hits('fapiJwks')).toBe(1);
-      } finally {
-        await app.close();
-      }
+        expect(fixture.clerk.hits('fapiJwks')).toBe(1);
+      });
     });
   });
 
   describe('an absolute-form request target', () => {
     /** fetch() always sends origin-form, so this speaks HTTP/1.1 through node:http with the target as given. */
     const postTo = async (target: string): Promise<{ status: number; body: string }> => {
-      const token = await clerk.mintJwt();
-      const { host, port } = new URL(server.baseUrl);
+      const token = await fixture.clerk.mintJwt();
+      const { host, port } = new URL(fixture.server.baseUrl);
       return new Promise((resolve, reject) => {
         const request = httpRequest(
           {
@@ -189,7 +175,7 @@ describe('token hardening against the Clerk stand-in', () => {
     });
 
     it('is served when its authority is ours', async () => {
-      expect((await postTo(`${server.baseUrl}/mcp`)).status).toBe(200);
+      expect((await postTo(`${fixture.server.baseUrl}/mcp`)).status).toBe(200);
     });
   });
 });
