@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   LATEST_PROTOCOL_VERSION,
   ListToolsRequestSchema,
   type CallToolResult,
-  type RequestHandlerExtra,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { InProcessTransport } from '../../../src/mcp/in-process-transport.js';
 import { SharedLegacyServer } from '../../../src/mcp/shared-legacy-server.js';
@@ -52,12 +54,16 @@ class Tools {
       tools: ['echo', 'whoami', 'hold'].map((name) => ({ name, inputSchema: { type: 'object' as const } })),
     }));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.call(request.params.name, String(request.params.arguments?.label ?? ''), extra),
+      this.call(request.params.name, labelOf(request.params.arguments), extra),
     );
     return server;
   }
 
-  private async call(name: string, label: string, extra: RequestHandlerExtra<never, never>): Promise<CallToolResult> {
+  private async call(
+    name: string,
+    label: string,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult> {
     if (name === 'whoami') {
       const seen = {
         clientId: extra.authInfo?.clientId,
@@ -77,6 +83,9 @@ class Tools {
     return text(label);
   }
 }
+
+const labelOf = (args: Record<string, unknown> | undefined): string =>
+  typeof args?.label === 'string' ? args.label : '';
 
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
 
