@@ -19,36 +19,25 @@ interface Refusal {
   status: number;
   code: number;
   message: string;
-  data?: string;
 }
 
-const NOT_ACCEPTABLE: Refusal = {
-  status: 406,
-  code: -32000,
-  message: 'Not Acceptable: Client must accept both application/json and text/event-stream',
-};
-const UNSUPPORTED_MEDIA_TYPE: Refusal = {
-  status: 415,
-  code: -32000,
-  message: 'Unsupported Media Type: Content-Type must be application/json',
-};
-const INVALID_JSON: Refusal = { status: 400, code: -32700, message: 'Parse error: Invalid JSON' };
-const BATCH_TOO_LARGE: Refusal = {
-  status: 400,
-  code: -32600,
-  message: `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`,
-};
-const INVALID_MESSAGE: Refusal = { status: 400, code: -32700, message: 'Parse error: Invalid JSON-RPC message' };
-const SECOND_INITIALIZE: Refusal = {
-  status: 400,
-  code: -32600,
-  message: 'Invalid Request: Only one initialization request is allowed',
-};
-const SHUTTING_DOWN: Refusal = {
-  status: 503,
-  code: -32000,
-  message: 'Service Unavailable: the server is shutting down; retry on another connection.',
-};
+const refusal = (status: number, code: number, message: string): Refusal => ({ status, code, message });
+
+const NOT_ACCEPTABLE = refusal(
+  406,
+  -32000,
+  'Not Acceptable: Client must accept both application/json and text/event-stream',
+);
+const UNSUPPORTED_MEDIA_TYPE = refusal(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+const INVALID_JSON = refusal(400, -32700, 'Parse error: Invalid JSON');
+const BATCH_TOO_LARGE = refusal(400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
+const INVALID_MESSAGE = refusal(400, -32700, 'Parse error: Invalid JSON-RPC message');
+const SECOND_INITIALIZE = refusal(400, -32600, 'Invalid Request: Only one initialization request is allowed');
+const SHUTTING_DOWN = refusal(
+  503,
+  -32000,
+  'Service Unavailable: the server is shutting down; retry on another connection.',
+);
 
 /**
  * Serves stateless 2025 POSTs on ONE long-lived SDK 1.x `Server`, over an {@link InProcessTransport}.
@@ -112,13 +101,12 @@ export class SharedLegacyServer {
       return messages.length > 1 ? SECOND_INITIALIZE : { messages };
     const version = request.headers['mcp-protocol-version'];
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version))
-      return {
-        status: 400,
-        code: -32000,
-        message:
-          `Bad Request: Unsupported protocol version: ${version} ` +
+      return refusal(
+        400,
+        -32000,
+        `Bad Request: Unsupported protocol version: ${version} ` +
           `(supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-      };
+      );
     return { messages };
   }
 
@@ -159,9 +147,8 @@ function requestInfoOf(request: IncomingMessage): RequestInfo {
   };
 }
 
-function writeRefusal(response: ServerResponse, { status, code, message, data }: Refusal): void {
-  const error = data === undefined ? { code, message } : { code, message, data };
-  writeJson(response, status, JSON.stringify({ jsonrpc: '2.0', error, id: null }));
+function writeRefusal(response: ServerResponse, { status, code, message }: Refusal): void {
+  writeJson(response, status, JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 function writeJson(response: ServerResponse, status: number, body: string): void {
