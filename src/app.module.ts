@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
-import { AuthModule } from './auth/auth.module.js';
-import { AppConfig, loadAppConfig } from './config/app-config.js';
+import { loadAppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import type { RawEnvironment } from './config/environment.js';
 import { ErrorsModule } from './errors/errors.module.js';
@@ -10,6 +9,7 @@ import { IdentityToolsModule } from './identity-tools/identity-tools.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { AuthProviderModule } from './providers/auth-provider.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { StatusToolsModule } from './status-tools/status-tools.module.js';
 import { WellKnownModule } from './well-known/well-known.module.js';
@@ -21,9 +21,14 @@ export interface AppModuleOptions {
 
 @Module({})
 export class AppModule {
-  /** Validates the configuration first: a bad value stops the start with a message naming it. */
+  /**
+   * Validates the configuration first: a bad value stops the start with a message naming it. The
+   * authorization provider it selects is built once and handed to the modules that use it.
+   */
   static async forRoot(options: AppModuleOptions = {}): Promise<DynamicModule> {
-    const config: AppConfig = loadAppConfig(options.env ?? process.env);
+    const config = loadAppConfig(options.env ?? process.env);
+    const providerModule = await AuthProviderModule.forRoot(config.auth.provider);
+    const mcp = McpModule.forRoot(providerModule);
     return {
       module: AppModule,
       imports: [
@@ -32,15 +37,13 @@ export class AppModule {
         LoggingModule,
         MetricsModule,
         ShutdownModule,
-        HealthModule,
-        WellKnownModule,
-        AuthModule.forRoot(config.authProvider),
-        // Loaded only when used: oidc-provider is large, and warns about Node 20 whenever it is loaded.
-        ...(config.authProvider === 'embedded' ? [(await import('./embedded-auth/embedded-auth.module.js')).EmbeddedAuthModule] : []),
-        McpModule,
-        IdentityToolsModule.forRoot(config.authProvider),
+        providerModule,
+        HealthModule.forRoot(providerModule),
+        WellKnownModule.forRoot(providerModule),
+        mcp,
+        IdentityToolsModule.forRoot(providerModule),
         StatusToolsModule,
-        RouterModule.register([{ path: config.mcpPath, module: McpModule }]),
+        RouterModule.register([{ path: config.server.mcpPath, module: McpModule }]),
       ],
     };
   }

@@ -1,16 +1,26 @@
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ConfigType } from '@nestjs/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { AppConfig } from './config/app-config.js';
-import { EmbeddedIssuerRoutes } from './embedded-auth/embedded-issuer-routes.js';
+import { httpConfig, mcpConfig, serverConfig } from './config/namespaces.js';
 import { RequestLogger } from './logging/request-logger.js';
 import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
+import { MOUNTED_PROVIDER_ROUTES, type ProviderRoutes } from './providers/provider-seam.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 import { jsonBodyWanted } from './unread-refused-bodies.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
-export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name'];
+export const MCP_REQUEST_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Accept',
+  'MCP-Protocol-Version',
+  'Mcp-Session-Id',
+  'Last-Event-ID',
+  'Mcp-Method',
+  'Mcp-Name',
+];
 
 /**
  * HTTP settings shared by the real server and the e2e tests, so both answer the same way.
@@ -18,14 +28,20 @@ export const MCP_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Accept', '
  * challenge and session headers are exposed so browser clients can read them.
  */
 export function configureHttpApplication(app: NestExpressApplication): NestExpressApplication {
-  const config = app.get(AppConfig);
+  const http = app.get<string, ConfigType<typeof httpConfig>>(httpConfig.KEY);
+  const server = app.get<string, ConfigType<typeof serverConfig>>(serverConfig.KEY);
+  const mcp = app.get<string, ConfigType<typeof mcpConfig>>(mcpConfig.KEY);
   app.disable('x-powered-by');
   // X-Forwarded-* (client address, protocol) is believed only from these; nothing we advertise depends on it.
-  app.set('trust proxy', config.trustedProxies.length > 0 ? [...config.trustedProxies] : false);
-  configureServerTimeouts(app.getHttpServer() as Server, config);
+  app.set('trust proxy', http.trustedProxies.length > 0 ? [...http.trustedProxies] : false);
+  configureServerTimeouts(app.getHttpServer(), http);
   // First, so that requests refused further on (CORS, body limit, rate limit) are drained, logged and counted too.
-  app.use(app.get(GracefulShutdown).middleware, app.get(RequestLogger).middleware, app.get(HttpRequestMetrics).middleware);
-  app.use(helmet(securityHeaders(config)));
+  app.use(
+    app.get(GracefulShutdown).middleware,
+    app.get(RequestLogger).middleware,
+    app.get(HttpRequestMetrics).middleware,
+  );
+  app.use(helmet(securityHeaders(server.publicBaseUrl)));
   app.enableCors({
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
@@ -33,10 +49,14 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
     exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Request-Id'],
     maxAge: 86400,
   });
-  mountEmbeddedAuthorizationServer(app);
+  mountProviderRoutes(app, app.get<symbol, ProviderRoutes | null>(MOUNTED_PROVIDER_ROUTES, { strict: false }));
   // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
-  app.useBodyParser('json', { limit: config.bodyLimitBytes, type: jsonBodyWanted(config) });
-  app.useBodyParser('urlencoded', { limit: config.bodyLimitBytes, extended: true });
+  const bodyLimitBytes = http.bodyLimitBytes;
+  app.useBodyParser('json', {
+    limit: bodyLimitBytes,
+    type: jsonBodyWanted({ mcpPath: server.mcpPath, bodyLimitBytes, authMode: mcp.authMode }),
+  });
+  app.useBodyParser('urlencoded', { limit: bodyLimitBytes, extended: true });
   return app;
 }
 
@@ -46,13 +66,16 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
  * proxies in front (nginx and cloud load balancers use 60 s), so they never reuse a connection we
  * have just closed.
  */
-function configureServerTimeouts(server: Server, config: AppConfig): void {
+function configureServerTimeouts(server: Server, config: ConfigType<typeof httpConfig>): void {
   server.requestTimeout = config.requestTimeoutMs;
   server.headersTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   // Node enforces both on a periodic sweep, 30 s apart by default. The interval is a createServer()
   // option, which Nest does not pass through; Node reads the property when the server starts listening.
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, Math.ceil(config.requestTimeoutMs / 4));
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    1000,
+    Math.ceil(config.requestTimeoutMs / 4),
+  );
 }
 
 /**
@@ -62,26 +85,33 @@ function configureServerTimeouts(server: Server, config: AppConfig): void {
  * neither Cross-Origin-Opener-Policy nor a CSP form-action may apply. The CSP itself suits JSON
  * and those pages (inline styles only, no scripts).
  */
-function securityHeaders(config: AppConfig): Parameters<typeof helmet>[0] {
+function securityHeaders(publicBaseUrl: string): Parameters<typeof helmet>[0] {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
-      directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'unsafe-inline'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
     },
     crossOriginOpenerPolicy: false,
     crossOriginResourcePolicy: { policy: 'cross-origin' },
     frameguard: { action: 'deny' },
     // Browsers ignore HSTS over plain http; sending it there would only mislead.
-    strictTransportSecurity: config.publicBaseUrl.startsWith('https://'),
+    strictTransportSecurity: publicBaseUrl.startsWith('https://'),
   };
 }
 
 /**
- * oidc-provider reads its own request bodies, so its routes are mounted ahead of Nest's body
- * parsers (which run from `init()`, after this).
+ * The authorization provider's own routes, if it has any (the embedded server's: oidc-provider
+ * reads its own request bodies), mounted ahead of Nest's body parsers, which run from `init()`,
+ * after this.
  */
-function mountEmbeddedAuthorizationServer(app: NestExpressApplication): void {
-  if (app.get(AppConfig).authProvider !== 'embedded') return;
-  const embedded = app.get(EmbeddedIssuerRoutes);
-  app.use((request: Request, response: Response, next: NextFunction) => (embedded.handles(request.path) ? embedded.handle(request, response) : next()));
+function mountProviderRoutes(app: NestExpressApplication, routes: ProviderRoutes | null): void {
+  if (!routes) return;
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    routes.handles(request.path) ? routes.handle(request, response) : next(),
+  );
 }

@@ -6,7 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureHttpApplication } from './app.setup.js';
-import { AppConfig } from './config/app-config.js';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig, serverConfig } from './config/namespaces.js';
 import { ConfigurationError, type RawEnvironment } from './config/environment.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
@@ -20,14 +21,15 @@ async function bootstrap(): Promise<void> {
     autoFlushLogs: false,
     abortOnError: false,
   });
-  const config = app.get(AppConfig);
+  const server = app.get<string, ConfigType<typeof serverConfig>>(serverConfig.KEY);
+  const { issuer } = app.get<string, ConfigType<typeof authConfig>>(authConfig.KEY);
   const logger = app.get(Logger);
   configureHttpApplication(app);
-  await app.listen(config.port, config.host);
+  await app.listen(server.port, server.host);
   app.useLogger(logger);
   app.flushLogs();
-  const listening = `listening on ${config.host}:${config.port}`;
-  logger.log(`MCP endpoint ${config.resourceUrl} (${listening}), authorization server ${config.issuer}`, 'Bootstrap');
+  const listening = `listening on ${server.host}:${server.port}`;
+  logger.log(`MCP endpoint ${server.resourceUrl} (${listening}), authorization server ${issuer}`, 'Bootstrap');
   // Our own handlers rather than Nest's shutdown hooks: the HTTP server must drain before any module
   // is torn down, and the process must then exit 0. A second signal gets Node's default: stop now.
   for (const signal of ['SIGTERM', 'SIGINT'] as const)

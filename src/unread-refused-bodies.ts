@@ -1,7 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import { extractBearerToken } from './auth/bearer-token.js';
-import type { AppConfig } from './config/app-config.js';
+import type { AuthMode } from './config/environment.js';
+
+/** What the test needs to know: the MCP path, the body limit, and whether a token is required. */
+export interface BodyReadingRules {
+  mcpPath: string;
+  bodyLimitBytes: number;
+  authMode: AuthMode;
+}
 
 /**
  * The JSON body parser's `type` test: which requests it reads. It leaves alone a POST to the MCP
@@ -12,7 +19,7 @@ import type { AppConfig } from './config/app-config.js';
  * body once the answer is sent. A body declared larger than the limit still goes to the parser,
  * which discards it without keeping it and answers 413, as before.
  */
-export function jsonBodyWanted(config: AppConfig): (message: IncomingMessage) => boolean {
+export function jsonBodyWanted(config: BodyReadingRules): (message: IncomingMessage) => boolean {
   const mcpPaths = new Set([config.mcpPath, `${config.mcpPath}/`]);
   return (message) => {
     // body-parser types its test with Node's request; as Express middleware it is given Express's.
@@ -24,7 +31,7 @@ export function jsonBodyWanted(config: AppConfig): (message: IncomingMessage) =>
   };
 }
 
-function refusedWhateverTheBody(request: Request, config: AppConfig): boolean {
+function refusedWhateverTheBody(request: Request, config: BodyReadingRules): boolean {
   try {
     return config.authMode === 'required' && extractBearerToken(request) === undefined;
   } catch {

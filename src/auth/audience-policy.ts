@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig, serverConfig } from '../config/namespaces.js';
 import { BearerChallengeError } from '../errors/errors.js';
 import type { VerifiedIdentity } from './verified-identity.js';
 
@@ -14,21 +15,36 @@ export class AudiencePolicy {
   private readonly acceptedAudiences: ReadonlySet<string>;
   private unboundTokensAccepted = 0;
 
-  constructor(private readonly config: AppConfig) {
+  private readonly mode: ConfigType<typeof authConfig>['audienceMode'];
+  private readonly resourceUrl: string;
+
+  constructor(
+    @Inject(authConfig.KEY) auth: ConfigType<typeof authConfig>,
+    @Inject(serverConfig.KEY) server: ConfigType<typeof serverConfig>,
+  ) {
+    this.mode = auth.audienceMode;
+    this.resourceUrl = server.resourceUrl;
     // Authorization servers that run `resource` through a URL parser may add a trailing slash.
-    this.acceptedAudiences = new Set([config.resourceUrl, `${config.resourceUrl}/`, ...config.extraAudiences]);
+    this.acceptedAudiences = new Set([server.resourceUrl, `${server.resourceUrl}/`, ...auth.extraAudiences]);
   }
 
   check(identity: VerifiedIdentity): void {
-    const mode = this.config.audienceMode;
+    const mode = this.mode;
     if (mode === 'off') return;
     if (identity.audience.length === 0) {
-      if (mode === 'strict') throw BearerChallengeError.invalidToken(`The access token is not bound to ${this.config.resourceUrl} (no aud claim).`, 'audience');
+      if (mode === 'strict')
+        throw BearerChallengeError.invalidToken(
+          `The access token is not bound to ${this.resourceUrl} (no aud claim).`,
+          'audience',
+        );
       this.countUnbound(identity);
       return;
     }
     if (!identity.audience.some((audience) => this.acceptedAudiences.has(audience)))
-      throw BearerChallengeError.invalidToken(`The access token was issued for another resource, not ${this.config.resourceUrl}.`, 'audience');
+      throw BearerChallengeError.invalidToken(
+        `The access token was issued for another resource, not ${this.resourceUrl}.`,
+        'audience',
+      );
   }
 
   private countUnbound(identity: VerifiedIdentity): void {

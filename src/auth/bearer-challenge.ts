@@ -1,4 +1,4 @@
-import type { BearerErrorCode } from './errors.js';
+import type { BearerErrorCode } from '../errors/errors.js';
 
 export interface BearerChallenge {
   resourceMetadataUrl: string;
@@ -19,7 +19,8 @@ export function formatBearerChallenge(challenge: BearerChallenge): string {
   if (challenge.scopes.length > 0) params.push(`scope=${quote(challenge.scopes.join(' '))}`);
   if (challenge.error) {
     params.push(`error=${quote(challenge.error)}`);
-    if (challenge.errorDescription) params.push(`error_description=${quote(sanitizeDescription(challenge.errorDescription))}`);
+    if (challenge.errorDescription)
+      params.push(`error_description=${quote(sanitizeDescription(challenge.errorDescription))}`);
   }
   return `Bearer ${params.join(', ')}`;
 }

@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { BearerChallengeError, UpstreamUnavailableError } from '../errors/errors.js';
 import { stopwatch } from '../metrics/stopwatch.js';
-import type { AccessTokenVerifier } from './access-token-verifier.js';
+import type { AccessTokenVerifier } from '../providers/access-token-verifier.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
 import type { Clock } from './clock.js';
 import { IssuerKeySet } from './issuer-key-set.js';
@@ -36,8 +36,10 @@ interface AccessTokenClaims extends JWTPayload {
 /** Maps jose's refusals to what the client is told; anything else means the key source failed. */
 function describeRejection(error: unknown): string | undefined {
   if (error instanceof errors.JWTExpired) return 'The access token has expired.';
-  if (error instanceof errors.JWTClaimValidationFailed) return `The access token's ${error.claim} claim is not acceptable.`;
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'The access token is signed with an algorithm this server does not accept.';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `The access token's ${error.claim} claim is not acceptable.`;
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return 'The access token is signed with an algorithm this server does not accept.';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is not valid.';
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
     return 'The access token was signed by a key the authorization server does not publish.';
@@ -166,8 +168,12 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
       }));
     } catch (error) {
       const rejection = describeRejection(error);
-      if (rejection) throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');
-      throw new UpstreamUnavailableError('the signing keys', `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
+      if (rejection)
+        throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');
+      throw new UpstreamUnavailableError(
+        'the signing keys',
+        `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     // jose checks iat only together with a maximum age; a token from the future is refused here.
     if (typeof payload.iat === 'number' && payload.iat > now / 1000 + this.profile.clockSkewSeconds)
@@ -182,7 +188,10 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
 
   private async keys(): Promise<IssuerKeySet> {
     const { published, fetchFrom } = await this.profile.jwksUrl().catch((error: unknown) => {
-      throw new UpstreamUnavailableError('the authorization server', `Its metadata, which names the signing keys, is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UpstreamUnavailableError(
+        'the authorization server',
+        `Its metadata, which names the signing keys, is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     if (this.keySet?.url !== published) {
       const keys = new IssuerKeySet(new URL(fetchFrom), {

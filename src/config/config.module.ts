@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule as NestConfigModule, ConfigService } from '@nestjs/config';
-import { AppConfig } from './app-config.js';
-
-const APP_CONFIG_KEY = 'app';
+import { ConfigModule as NestConfigModule, registerAs, type ConfigObject } from '@nestjs/config';
+import type { AppConfig } from './app-config.js';
+import { CONFIG_NAMESPACES } from './namespaces.js';
 
 /**
- * Global configuration. The environment is validated once, before any module is built (the MCP
- * route path depends on it); Nest's ConfigService holds the result and {@link AppConfig} is
- * injected from it as typed values.
+ * Configuration, the one global module. The environment is validated once, before any module is
+ * built (the MCP route path and the provider depend on it); each namespace is then registered
+ * with `registerAs`, so consumers inject just their slice: `@Inject(mcpConfig.KEY)`.
  */
 @Module({})
 export class ConfigModule {
@@ -15,20 +14,9 @@ export class ConfigModule {
     const nestConfig = await NestConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      load: [() => ({ [APP_CONFIG_KEY]: config })],
+      // `clerk` is undefined under other providers; nothing outside the Clerk provider injects it.
+      load: CONFIG_NAMESPACES.map(({ namespace }) => registerAs(namespace, () => config[namespace] as ConfigObject)),
     });
-    return {
-      module: ConfigModule,
-      global: true,
-      imports: [nestConfig],
-      providers: [
-        {
-          provide: AppConfig,
-          inject: [ConfigService],
-          useFactory: (configService: ConfigService): AppConfig => configService.getOrThrow<AppConfig>(APP_CONFIG_KEY),
-        },
-      ],
-      exports: [AppConfig],
-    };
+    return { module: ConfigModule, imports: [nestConfig], exports: [nestConfig] };
   }
 }

@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { AppConfig } from '../config/app-config.js';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig, embeddedConfig, mcpConfig, serverConfig } from '../config/namespaces.js';
+import { ProviderRoutes } from '../providers/provider-seam.js';
 import { findDevelopmentAccount } from './development-accounts.js';
-import { EmbeddedIssuerRoutes } from './embedded-issuer-routes.js';
 import { EmbeddedStateFile } from './embedded-state-file.js';
 import { FileAdapter } from './file-adapter.js';
 
@@ -32,22 +33,25 @@ const CLAIMS_BY_SCOPE: Record<string, string[]> = {
  * Its issuer is PUBLIC_BASE_URL; the rest of the application treats it as any OIDC issuer.
  */
 @Injectable()
-export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements OnApplicationBootstrap {
+export class EmbeddedAuthorizationServer extends ProviderRoutes implements OnApplicationBootstrap {
   private readonly logger = new Logger(EmbeddedAuthorizationServer.name);
   readonly provider: Provider;
   private readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(embeddedConfig.KEY) private readonly embedded: ConfigType<typeof embeddedConfig>,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
+    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
+    @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
     @Inject(EMBEDDED_AUTH_CLOCK) private readonly now: Clock,
   ) {
     super();
-    const state = new EmbeddedStateFile(resolve(config.embedded.stateFile));
-    this.provider = new Provider(config.issuer, this.configuration(state));
+    const state = new EmbeddedStateFile(resolve(embedded.stateFile));
+    this.provider = new Provider(auth.issuer, this.configuration(state));
     // Clients that ask for no scope (the MCP SDK when nothing is advertised) get the baseline instead of a refusal.
     this.provider.use(async (ctx, next) => {
       if (ctx.path === `${EMBEDDED_ROUTE_PREFIX}/authorize` && ctx.method === 'GET' && !ctx.query.scope)
-        ctx.query = { ...ctx.query, scope: this.config.scopes.join(' ') };
+        ctx.query = { ...ctx.query, scope: this.mcp.scopes.join(' ') };
       await next();
     });
     this.handler = this.provider.callback();
@@ -56,10 +60,10 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
   onApplicationBootstrap(): void {
     const line = '='.repeat(78);
     this.logger.warn(
-      `\n${line}\n  EMBEDDED DEVELOPMENT AUTHORIZATION SERVER at ${this.config.issuer}\n` +
+      `\n${line}\n  EMBEDDED DEVELOPMENT AUTHORIZATION SERVER at ${this.auth.issuer}\n` +
         '  Anyone can sign in as any user name. For development only: set Clerk keys\n' +
         '  (or AUTH_PROVIDER=oidc) for anything real. Keys and registrations are kept in\n' +
-        `  ${this.config.embedded.stateFile}.\n${line}`,
+        `  ${this.embedded.stateFile}.\n${line}`,
     );
   }
 
@@ -77,19 +81,19 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
    * only those the resource server knows. OpenID scopes such as offline_access are not among them.
    */
   accessTokenScopes(requestedScope: string): string[] {
-    return [...new Set(requestedScope.split(' '))].filter((scope) => this.config.scopes.includes(scope));
+    return [...new Set(requestedScope.split(' '))].filter((scope) => this.mcp.scopes.includes(scope));
   }
 
   get resourceUrl(): string {
-    return this.config.resourceUrl;
+    return this.server.resourceUrl;
   }
 
   private acceptsResource(indicator: string): boolean {
-    return indicator === this.config.resourceUrl || indicator === `${this.config.resourceUrl}/`;
+    return indicator === this.server.resourceUrl || indicator === `${this.server.resourceUrl}/`;
   }
 
   private configuration(state: EmbeddedStateFile): Configuration {
-    const scopes = [...this.config.scopes];
+    const scopes = [...this.mcp.scopes];
     return {
       adapter: (model: string) => new FileAdapter(model, state, this.now),
       jwks: { keys: [state.signingKey] },
@@ -124,11 +128,11 @@ export class EmbeddedAuthorizationServer extends EmbeddedIssuerRoutes implements
         userinfo: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          defaultResource: async () => this.config.resourceUrl,
+          defaultResource: async () => this.server.resourceUrl,
           useGrantedResource: async () => true,
           getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string) => {
             if (!this.acceptsResource(indicator))
-              throw new errors.InvalidTarget(`this server issues tokens only for ${this.config.resourceUrl}`);
+              throw new errors.InvalidTarget(`this server issues tokens only for ${this.server.resourceUrl}`);
             return {
               scope: scopes.join(' '),
               audience: indicator,

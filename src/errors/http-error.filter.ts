@@ -1,9 +1,10 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Request, Response } from 'express';
-import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
-import { AppConfig } from '../config/app-config.js';
+import { formatBearerChallenge } from '../auth/bearer-challenge.js';
+import { callerOf } from '../auth/caller.js';
+import { authConfig, httpConfig, mcpConfig, serverConfig } from '../config/namespaces.js';
 import { Metrics } from '../metrics/metrics.js';
-import { formatBearerChallenge } from './bearer-challenge.js';
 import { AppError, BearerChallengeError, JsonRpcHttpError, NotReadyError, UpstreamUnavailableError } from './errors.js';
 
 interface ErrorAnswer {
@@ -12,13 +13,19 @@ interface ErrorAnswer {
   body: Record<string, unknown>;
 }
 
-/** The one place errors become HTTP answers: RFC 6750 challenges, JSON-RPC errors or small JSON bodies, never HTML or a stack. */
+/**
+ * The one place errors become HTTP answers: RFC 6750 challenges, JSON-RPC errors or small JSON
+ * bodies, never HTML or a stack.
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
+    @Inject(httpConfig.KEY) private readonly http: ConfigType<typeof httpConfig>,
+    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
   ) {}
 
@@ -44,11 +51,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof UpstreamUnavailableError) {
       // Before the guard attached an identity, an unreachable upstream means the token could not be checked.
-      if ((request as AuthenticatedRequest).auth === undefined) this.metrics.authOutcome('upstream_error');
+      if (callerOf(request) === undefined) this.metrics.authOutcome('upstream_error');
       this.logger.warn(`${exception.upstream} unavailable: ${exception.message}`);
       return {
         status: exception.status,
-        headers: { 'Retry-After': String(this.config.upstreamRetryAfterSeconds) },
+        headers: { 'Retry-After': String(this.auth.upstreamRetryAfterSeconds) },
         body: { error: 'temporarily_unavailable', error_description: exception.message },
       };
     }
@@ -58,18 +65,30 @@ export class HttpErrorFilter implements ExceptionFilter {
         headers: exception.headers,
         body: { jsonrpc: '2.0', error: { code: exception.rpcCode, message: exception.message }, id: null },
       };
-    if (exception instanceof NotReadyError) return { status: exception.status, headers: {}, body: { ...exception.report } };
+    if (exception instanceof NotReadyError)
+      return { status: exception.status, headers: {}, body: { ...exception.report } };
     if (exception instanceof AppError)
-      return { status: exception.status, headers: {}, body: { error: errorCodeFor(exception.status), error_description: exception.message } };
+      return {
+        status: exception.status,
+        headers: {},
+        body: { error: errorCodeFor(exception.status), error_description: exception.message },
+      };
     if (exception instanceof HttpException) return this.framework(exception, request);
-    this.logger.error(`Unhandled error on ${request.method} ${request.path}`, exception instanceof Error ? exception.stack : String(exception));
-    return { status: 500, headers: {}, body: { error: 'server_error', error_description: 'The server could not complete the request.' } };
+    this.logger.error(
+      `Unhandled error on ${request.method} ${request.path}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return {
+      status: 500,
+      headers: {},
+      body: { error: 'server_error', error_description: 'The server could not complete the request.' },
+    };
   }
 
   private challenge(error: BearerChallengeError): ErrorAnswer {
-    const scopes = error.scopes.length > 0 ? error.scopes : this.config.scopes;
+    const scopes = error.scopes.length > 0 ? error.scopes : this.mcp.scopes;
     const header = formatBearerChallenge({
-      resourceMetadataUrl: this.config.resourceMetadataUrl,
+      resourceMetadataUrl: this.server.resourceMetadataUrl,
       scopes,
       error: error.code,
       errorDescription: error.code ? error.message : undefined,
@@ -84,12 +103,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   /** Framework errors (unknown route, body too large, malformed JSON): keep their status, answer in JSON. */
   private framework(exception: HttpException, request: Request): ErrorAnswer {
     const status = exception.getStatus();
-    const isMcp = request.path === this.config.mcpPath || request.path === `${this.config.mcpPath}/`;
+    const isMcp = request.path === this.server.mcpPath || request.path === `${this.server.mcpPath}/`;
     const message =
       status === 404
         ? `No route for ${request.method} ${request.path}`
         : status === 413
-          ? `The request body is larger than ${this.config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES).`
+          ? `The request body is larger than ${this.http.bodyLimitBytes} bytes (BODY_LIMIT_BYTES).`
           : exception.message;
     if (isMcp) {
       const rpcCode = status === 400 ? -32700 : -32600;

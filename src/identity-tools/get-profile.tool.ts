@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
+import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp-tool.js';
 import { notFoundResult, structuredResult } from './tool-result.js';
-import { UserProfiles } from './user-profiles.js';
+import { UserProfiles } from '../providers/user-profiles.js';
 
 @McpTool({
   name: 'get_profile',

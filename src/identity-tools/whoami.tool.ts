@@ -1,11 +1,12 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp.module.js';
+import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp-tool.js';
 import { structuredResult } from './tool-result.js';
 
 @McpTool({
   name: 'whoami',
   title: 'Who am I',
-  description: 'Returns the signed-in user id, the OAuth client id, the granted scopes and when the access token expires.',
+  description:
+    'Returns the signed-in user id, the OAuth client id, the granted scopes and when the access token expires.',
   inputSchema: { type: 'object', properties: {}, additionalProperties: false },
   securitySchemes: [{ type: 'oauth2' }],
   annotations: { readOnlyHint: true, openWorldHint: false },

@@ -9,7 +9,7 @@ describe('RequestLogger', () => {
   it('maps LOG_LEVEL, in Nest’s terms, to pino’s levels', () => {
     const levels = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
     for (const [logLevel, pinoLevel] of Object.entries(levels))
-      expect(new RequestLogger(loadAppConfig({ LOG_LEVEL: logLevel })).logger.level).toBe(pinoLevel);
+      expect(new RequestLogger(loadAppConfig({ LOG_LEVEL: logLevel }).operations).logger.level).toBe(pinoLevel);
   });
 
   it('names the protocol era and version on MCP requests, and nothing of the kind on others', () => {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import pretty from 'pino-pretty';
-import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
-import { identityFromAuthInfo } from '../auth/verified-identity.js';
-import { AppConfig } from '../config/app-config.js';
+import { callerOf } from '../auth/caller.js';
+import { operationsConfig } from '../config/namespaces.js';
 import type { LogLevel } from '../config/environment.js';
 import { requestProtocolOf } from '../metrics/request-protocol.js';
 import { routePattern } from '../metrics/route-pattern.js';
@@ -85,7 +85,7 @@ export class RequestLogger {
   readonly logger: Logger;
   readonly middleware: HttpLogger;
 
-  constructor(config: AppConfig) {
+  constructor(@Inject(operationsConfig.KEY) config: ConfigType<typeof operationsConfig>) {
     const humanReadable =
       config.logFormat === 'pretty' ||
       (config.logFormat === 'auto' && config.nodeEnv === 'development' && process.stdout.isTTY);
@@ -114,7 +114,7 @@ export class RequestLogger {
       customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
       // Read when the answer is sent, after the bearer guard has attached the identity.
       customProps: (request) => {
-        const identity = identityFromAuthInfo((request as AuthenticatedRequest).auth);
+        const identity = callerOf(request)?.identity;
         return identity ? { userId: identity.userId, clientId: identity.clientId } : {};
       },
       customSuccessMessage: (request, response) =>

@@ -1,6 +1,7 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
-import { AppConfig } from '../config/app-config.js';
+import { mcpConfig } from '../config/namespaces.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { isAllowed } from './allow-list.js';
 
@@ -23,16 +24,24 @@ function requestedAuthority(request: Request): string | undefined {
  */
 @Injectable()
 export class DnsRebindingGuard implements CanActivate {
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     const origin = request.header('origin');
-    if (origin !== undefined && !isAllowed(origin, this.config.allowedOrigins))
-      throw new JsonRpcHttpError(403, -32000, `Forbidden: the origin ${origin} may not call this server (see ALLOWED_ORIGINS).`);
+    if (origin !== undefined && !isAllowed(origin, this.mcp.allowedOrigins))
+      throw new JsonRpcHttpError(
+        403,
+        -32000,
+        `Forbidden: the origin ${origin} may not call this server (see ALLOWED_ORIGINS).`,
+      );
     const host = requestedAuthority(request);
-    if (!host || !isAllowed(host, this.config.allowedHosts))
-      throw new JsonRpcHttpError(403, -32000, `Forbidden: this server does not answer to the host ${host ?? '(none)'} (see PUBLIC_BASE_URL and ALLOWED_HOSTS).`);
+    if (!host || !isAllowed(host, this.mcp.allowedHosts))
+      throw new JsonRpcHttpError(
+        403,
+        -32000,
+        `Forbidden: this server does not answer to the host ${host ?? '(none)'} (see PUBLIC_BASE_URL and ALLOWED_HOSTS).`,
+      );
     return true;
   }
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Response } from 'express';
-import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
-import { identityFromAuthInfo } from '../auth/verified-identity.js';
-import { AppConfig } from '../config/app-config.js';
+import { callerOf, type CallerRequest } from '../auth/caller.js';
+import { mcpConfig } from '../config/namespaces.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { McpServerFactory } from './mcp-server-factory.js';
 
@@ -24,8 +24,8 @@ interface SessionOwner {
 }
 
 /** The owner a request's verified identity speaks for, if any. */
-function ownerOf(request: AuthenticatedRequest): SessionOwner | undefined {
-  const identity = identityFromAuthInfo(request.auth);
+function ownerOf(request: CallerRequest): SessionOwner | undefined {
+  const identity = callerOf(request)?.identity;
   return identity ? { userId: identity.userId, clientId: identity.clientId } : undefined;
 }
 
@@ -44,17 +44,17 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
     private readonly servers: McpServerFactory,
   ) {}
 
   get stateful(): boolean {
-    return this.config.sessionMode === 'stateful';
+    return this.mcp.sessionMode === 'stateful';
   }
 
   onModuleInit(): void {
     if (!this.stateful) return;
-    this.sweeper = setInterval(() => this.closeIdleSessions(), Math.min(this.config.sessionIdleMs, 60_000));
+    this.sweeper = setInterval(() => this.closeIdleSessions(), Math.min(this.mcp.sessionIdleMs, 60_000));
     this.sweeper.unref();
   }
 
@@ -63,7 +63,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
   }
 
-  async post(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+  async post(request: CallerRequest, response: Response, body: unknown): Promise<void> {
     if (!this.stateful) return this.serveOnce(request, response, body);
     const sessionId = request.header(SESSION_HEADER);
     if (sessionId) return this.serveInSession(sessionId, request, response, body);
@@ -77,7 +77,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   /** GET (the server-to-client stream) and DELETE (end the session) exist only with sessions. */
-  async getOrDelete(request: AuthenticatedRequest, response: Response): Promise<void> {
+  async getOrDelete(request: CallerRequest, response: Response): Promise<void> {
     if (!this.stateful)
       throw new JsonRpcHttpError(
         405,
@@ -90,7 +90,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     await this.serveInSession(sessionId, request, response, undefined);
   }
 
-  private async serveOnce(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+  private async serveOnce(request: CallerRequest, response: Response, body: unknown): Promise<void> {
     const server = this.servers.legacy();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     response.on('close', () => {
@@ -101,7 +101,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
     await transport.handleRequest(request, response, body);
   }
 
-  private async openSession(request: AuthenticatedRequest, response: Response, body: unknown): Promise<void> {
+  private async openSession(request: CallerRequest, response: Response, body: unknown): Promise<void> {
     const owner = ownerOf(request);
     if (!owner) throw new JsonRpcHttpError(401, -32000, 'No verified identity.');
     const server = this.servers.legacy();
@@ -123,7 +123,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
 
   private async serveInSession(
     sessionId: string,
-    request: AuthenticatedRequest,
+    request: CallerRequest,
     response: Response,
     body: unknown,
   ): Promise<void> {
@@ -137,7 +137,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   private closeIdleSessions(): void {
-    const cutoff = Date.now() - this.config.sessionIdleMs;
+    const cutoff = Date.now() - this.mcp.sessionIdleMs;
     for (const [id, session] of this.sessions) if (session.lastSeen < cutoff) void this.closeSession(id);
   }
 

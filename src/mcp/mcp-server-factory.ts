@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { Server as LegacyServer } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator as LegacyValidator } from '@modelcontextprotocol/sdk/validation/ajv';
@@ -8,7 +9,8 @@ import {
   type ServerOptions as ModernServerOptions,
 } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator as ModernValidator } from '@modelcontextprotocol/server/validators/ajv';
-import { AppConfig } from '../config/app-config.js';
+import { callerFromAuthInfo } from '../auth/caller.js';
+import { mcpConfig } from '../config/namespaces.js';
 import { ToolRegistry } from './tool-registry.js';
 
 const SERVER_INFO = { name: 'nest-mcp-oauth', version: '0.1.0' };
@@ -28,15 +30,15 @@ export class McpServerFactory {
 
   constructor(
     private readonly registry: ToolRegistry,
-    config: AppConfig,
+    @Inject(mcpConfig.KEY) mcp: ConfigType<typeof mcpConfig>,
   ) {
-    const ttlMs = config.listTtlMs;
+    const ttlMs = mcp.listTtlMs;
     this.modernOptions = {
       capabilities: CAPABILITIES,
       jsonSchemaValidator: new ModernValidator(),
       cacheHints: {
         // What a caller sees depends on who it is only when unauthorized tools are hidden.
-        'tools/list': { ttlMs, cacheScope: config.hideUnauthorizedTools ? 'private' : 'public' },
+        'tools/list': { ttlMs, cacheScope: mcp.hideUnauthorizedTools ? 'private' : 'public' },
         'server/discover': { ttlMs, cacheScope: 'public' },
       },
     };
@@ -48,9 +50,16 @@ export class McpServerFactory {
       capabilities: CAPABILITIES,
       jsonSchemaValidator: this.legacyValidator,
     });
-    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => this.registry.list(extra.authInfo));
+    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) =>
+      this.registry.list(callerFromAuthInfo(extra.authInfo)),
+    );
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.registry.call(request.params.name, request.params.arguments, extra.authInfo, extra.signal),
+      this.registry.call(
+        request.params.name,
+        request.params.arguments,
+        callerFromAuthInfo(extra.authInfo),
+        extra.signal,
+      ),
     );
     return server;
   }
@@ -64,10 +73,15 @@ export class McpServerFactory {
     // The same wire shape; SDK 1.x's type merely leaves the input schema's properties untyped.
     server.setRequestHandler(
       'tools/list',
-      (_request, context) => this.registry.list(context.http?.authInfo) as ModernListToolsResult,
+      (_request, context) => this.registry.list(callerFromAuthInfo(context.http?.authInfo)) as ModernListToolsResult,
     );
     server.setRequestHandler('tools/call', (request, context) =>
-      this.registry.call(request.params.name, request.params.arguments, context.http?.authInfo, context.mcpReq.signal),
+      this.registry.call(
+        request.params.name,
+        request.params.arguments,
+        callerFromAuthInfo(context.http?.authInfo),
+        context.mcpReq.signal,
+      ),
     );
     return server;
   }

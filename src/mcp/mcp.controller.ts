@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Patch, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard.js';
+import type { CallerRequest } from '../auth/caller.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { recordRequestProtocol, type ProtocolEra } from '../metrics/request-protocol.js';
 import { AddressRateLimitGuard, UserRateLimitGuard } from '../rate-limit/rate-limit.guards.js';
@@ -8,57 +9,56 @@ import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { LegacyHttpEndpoint } from './legacy-http-endpoint.js';
 import { ModernHttpEndpoint } from './modern-http-endpoint.js';
 import { classifyMcpRequest } from './protocol-eras.js';
-import { paramsProblem } from './request-params.js';
-import { ScopeRequirements } from './scope-requirements.js';
+import { firstParamsProblem } from './request-params.js';
+import { ToolAccessGuard } from './tool-access.guard.js';
 
 /**
  * The MCP endpoint, for both protocol eras. Its path comes from MCP_PATH through the router. The
  * client address is rate limited first, then origin and host are checked, then the token, then the
- * user is rate limited: all before the era matters, so auth answers the same in both. Then the
- * official SDK's classifier picks the era: 2026-07-28 requests go to SDK 2.x, 2025 ones to SDK 1.x.
+ * user is rate limited, then (required mode) the scopes of the tools called: all before the era
+ * matters, so auth answers the same in both. Then the official SDK's classifier picks the era:
+ * 2026-07-28 requests go to SDK 2.x, 2025 ones to SDK 1.x.
  */
 @Controller()
-@UseGuards(AddressRateLimitGuard, DnsRebindingGuard, BearerAuthGuard, UserRateLimitGuard)
+@UseGuards(AddressRateLimitGuard, DnsRebindingGuard, BearerAuthGuard, UserRateLimitGuard, ToolAccessGuard)
 export class McpController {
   constructor(
     private readonly legacy: LegacyHttpEndpoint,
     private readonly modern: ModernHttpEndpoint,
-    private readonly scopes: ScopeRequirements,
   ) {}
 
   @Post()
-  async post(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
+  async post(@Req() request: CallerRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
     const classified = classifyMcpRequest(request, body);
     recordRequestProtocol(request, classified);
     // Requests the SDK's classifier refuses get its own answer, which comes first.
     if (classified.outcome.kind !== 'reject' && this.refusedParams(response, body, classified.era)) return;
-    this.scopes.assertGranted(body, request.auth);
     if (classified.era === 'modern') await this.modern.post(request, response, body, classified.outcome);
     else await this.legacy.post(request, response, body);
   }
 
   @Get()
-  async get(@Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
+  async get(@Req() request: CallerRequest, @Res() response: Response): Promise<void> {
     await this.getOrDelete(request, response);
   }
 
   @Delete()
-  async delete(@Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
+  async delete(@Req() request: CallerRequest, @Res() response: Response): Promise<void> {
     await this.getOrDelete(request, response);
   }
 
   /** Neither era uses them; answered here so that clients learn which methods it takes, instead of a 404. */
   @Put()
-  put(@Req() request: AuthenticatedRequest): never {
+  put(@Req() request: CallerRequest): never {
     throw this.methodNotAllowed(request);
   }
 
   @Patch()
-  patch(@Req() request: AuthenticatedRequest): never {
+  patch(@Req() request: CallerRequest): never {
     throw this.methodNotAllowed(request);
   }
 
-  private methodNotAllowed(request: AuthenticatedRequest): JsonRpcHttpError {
+  private methodNotAllowed(request: CallerRequest): JsonRpcHttpError {
     const allow = this.legacy.stateful ? 'GET, POST, DELETE, OPTIONS' : 'POST, OPTIONS';
     return new JsonRpcHttpError(405, -32000, `Method not allowed: ${request.method}; use ${allow}.`, { Allow: allow });
   }
@@ -68,8 +68,7 @@ export class McpController {
    * never put their issue lists on the wire. A batch has no one id to answer with, so it gets a 400.
    */
   private refusedParams(response: Response, body: unknown, era: ProtocolEra): boolean {
-    const messages: unknown[] = Array.isArray(body) ? body : [body];
-    const problem = messages.map((message) => paramsProblem(message, era)).find((found) => found !== undefined);
+    const problem = firstParamsProblem(body, era);
     if (problem === undefined) return false;
     if (Array.isArray(body)) throw new JsonRpcHttpError(400, -32602, problem);
     response
@@ -79,7 +78,7 @@ export class McpController {
   }
 
   /** The modern era has no GET stream and no sessions to end, whatever the session mode. */
-  private async getOrDelete(request: AuthenticatedRequest, response: Response): Promise<void> {
+  private async getOrDelete(request: CallerRequest, response: Response): Promise<void> {
     const classified = classifyMcpRequest(request, undefined);
     recordRequestProtocol(request, classified);
     if (classified.era === 'modern')

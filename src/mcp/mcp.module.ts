@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { LegacyHttpEndpoint } from './legacy-http-endpoint.js';
@@ -7,30 +9,30 @@ import { McpController } from './mcp.controller.js';
 import { McpServerFactory } from './mcp-server-factory.js';
 import { ModernHttpEndpoint } from './modern-http-endpoint.js';
 import { ScopePolicy } from './scope-policy.js';
-import { ScopeRequirements } from './scope-requirements.js';
+import { ToolAccessGuard } from './tool-access.guard.js';
 import { ToolRegistry } from './tool-registry.js';
 
-export {
-  McpTool,
-  signedInIdentity,
-  type McpToolHandler,
-  type McpToolOptions,
-  type SecurityScheme,
-  type ToolContext,
-} from './mcp-tool.js';
-
-/** The MCP endpoint over Streamable HTTP, for both protocol eras, and the tools discovered across the application. */
-@Module({
-  imports: [DiscoveryModule, RateLimitModule],
-  controllers: [McpController],
-  providers: [
-    DnsRebindingGuard,
-    ToolRegistry,
-    ScopePolicy,
-    McpServerFactory,
-    ScopeRequirements,
-    LegacyHttpEndpoint,
-    ModernHttpEndpoint,
-  ],
-})
-export class McpModule {}
+/**
+ * The MCP endpoint over Streamable HTTP, for both protocol eras, and the tools discovered across
+ * the application (declared with `@McpTool`, mcp-tool.ts). It imports what its controller's
+ * guards need: authentication over the selected provider, the rate limits, metrics.
+ */
+@Module({})
+export class McpModule {
+  static forRoot(providerModule: DynamicModule): DynamicModule {
+    return {
+      module: McpModule,
+      imports: [DiscoveryModule, AuthModule.forRoot(providerModule), RateLimitModule, MetricsModule],
+      controllers: [McpController],
+      providers: [
+        DnsRebindingGuard,
+        ToolAccessGuard,
+        ToolRegistry,
+        ScopePolicy,
+        McpServerFactory,
+        LegacyHttpEndpoint,
+        ModernHttpEndpoint,
+      ],
+    };
+  }
+}

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import {
   createMcpHandler,
   UnsupportedProtocolVersionError,
@@ -6,8 +7,8 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
-import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
-import { AppConfig } from '../config/app-config.js';
+import type { CallerRequest } from '../auth/caller.js';
+import { serverConfig } from '../config/namespaces.js';
 import { McpServerFactory } from './mcp-server-factory.js';
 import { isUnservedModernVersion, SERVED_PROTOCOL_VERSIONS } from './protocol-eras.js';
 
@@ -28,8 +29,8 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
   /** The SDK needs an absolute URL for its Request; it routes nothing on it. */
   private readonly url: string;
 
-  constructor(config: AppConfig, servers: McpServerFactory) {
-    this.url = config.resourceUrl;
+  constructor(@Inject(serverConfig.KEY) server: ConfigType<typeof serverConfig>, servers: McpServerFactory) {
+    this.url = server.resourceUrl;
     this.handler = createMcpHandler(() => servers.modern(), {
       legacy: 'reject',
       // Requests it refuses are client mistakes; the access log already records their status.
@@ -42,7 +43,7 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
   }
 
   async post(
-    request: AuthenticatedRequest,
+    request: CallerRequest,
     response: Response,
     body: unknown,
     outcome: InboundClassificationOutcome,
@@ -81,7 +82,7 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
   }
 }
 
-function forwardedHeaders(request: AuthenticatedRequest): Record<string, string> {
+function forwardedHeaders(request: CallerRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
     const value = request.headers[name];

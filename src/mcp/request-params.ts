@@ -48,3 +48,13 @@ export function paramsProblem(message: unknown, era: ProtocolEra): string | unde
   const problem = METHOD_PARAMS[method]?.(params);
   return problem === undefined ? undefined : `Invalid params: ${problem}`;
 }
+
+/** The first params problem among a body's messages (one, or a batch), or undefined. */
+export function firstParamsProblem(body: unknown, era: ProtocolEra): string | undefined {
+  if (!Array.isArray(body)) return paramsProblem(body, era);
+  for (const message of body) {
+    const problem = paramsProblem(message, era);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}

@@ -1,12 +1,12 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { DiscoveryService } from '@nestjs/core';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import { anonymousReason, identityFromAuthInfo } from '../auth/verified-identity.js';
-import { AppConfig } from '../config/app-config.js';
-import { formatBearerChallenge } from '../errors/bearer-challenge.js';
+import { formatBearerChallenge } from '../auth/bearer-challenge.js';
+import type { Caller } from '../auth/caller.js';
+import { mcpConfig, serverConfig } from '../config/namespaces.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { Metrics, UNKNOWN_TOOL, type ToolOutcome } from '../metrics/metrics.js';
 import { stopwatch } from '../metrics/stopwatch.js';
@@ -54,11 +54,18 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private listResult: ListToolsResult = { tools: [] };
+  /**
+   * Access decisions the HTTP layer's {@link ToolAccessGuard} made before the SDK ran, by caller
+   * and tool name, so that {@link call} reuses them instead of deciding again. A caller lives as
+   * long as its request.
+   */
+  private readonly decisions = new WeakMap<Caller, Map<string, ToolAccess>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scopes: ScopePolicy,
-    private readonly config: AppConfig,
+    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
+    @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
     private readonly metrics: Metrics,
   ) {}
 
@@ -90,25 +97,30 @@ export class ToolRegistry implements OnModuleInit {
    * Every tool with its security schemes, so clients can offer sign-in; or, if configured, only those
    * the caller may call.
    */
-  list(authInfo: AuthInfo | undefined): ListToolsResult {
-    if (!this.config.hideUnauthorizedTools) return this.listResult;
+  list(caller: Caller): ListToolsResult {
+    if (!this.mcp.hideUnauthorizedTools) return this.listResult;
     return {
       tools: [...this.tools.values()]
-        .filter((tool) => this.access(tool, authInfo).allowed)
+        .filter((tool) => this.access(tool, caller).allowed)
         .map((tool) => tool.descriptor),
     };
   }
 
-  /** For the HTTP layer: the access decision for a named tool, or undefined for an unknown one. */
-  accessTo(toolName: string, authInfo: AuthInfo | undefined): ToolAccess | undefined {
+  /** For the HTTP layer: the access decision for a named tool, kept for the call; undefined for an unknown tool. */
+  accessTo(toolName: string, caller: Caller): ToolAccess | undefined {
     const tool = this.tools.get(toolName);
-    return tool ? this.access(tool, authInfo) : undefined;
+    if (!tool) return undefined;
+    const access = this.access(tool, caller);
+    let decided = this.decisions.get(caller);
+    if (!decided) this.decisions.set(caller, (decided = new Map<string, ToolAccess>()));
+    decided.set(toolName, access);
+    return access;
   }
 
   async call(
     name: string,
     args: Record<string, unknown> | undefined,
-    authInfo: AuthInfo | undefined,
+    caller: Caller,
     signal: AbortSignal,
   ): Promise<CallToolResult> {
     const elapsed = stopwatch();
@@ -121,7 +133,7 @@ export class ToolRegistry implements OnModuleInit {
       this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
       throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
-    const access = this.access(tool, authInfo);
+    const access = this.decisions.get(caller)?.get(name) ?? this.access(tool, caller);
     if (!access.allowed) return counted('access_denied', this.challengeResult(access));
     const validation = tool.validate(args ?? {});
     if (!validation.valid)
@@ -145,12 +157,12 @@ export class ToolRegistry implements OnModuleInit {
     }
   }
 
-  private access(tool: RegisteredTool, authInfo: AuthInfo | undefined): ToolAccess {
-    const identity = identityFromAuthInfo(authInfo);
+  private access(tool: RegisteredTool, caller: Caller): ToolAccess {
+    const identity = caller.identity;
     if (tool.allowsAnonymous) return { allowed: true, identity };
     const scopes = this.scopes.challengeScopes(tool.scopes);
     if (!identity) {
-      return anonymousReason(authInfo) === 'expired'
+      return caller.anonymous === 'expired'
         ? {
             allowed: false,
             error: 'invalid_token',
@@ -180,7 +192,7 @@ export class ToolRegistry implements OnModuleInit {
   /** The tool-level challenge ChatGPT turns into its sign-in or step-up prompt (Apps SDK `mcp/www_authenticate`). */
   private challengeResult(access: Extract<ToolAccess, { allowed: false }>): CallToolResult {
     const challenge = formatBearerChallenge({
-      resourceMetadataUrl: this.config.resourceMetadataUrl,
+      resourceMetadataUrl: this.server.resourceMetadataUrl,
       scopes: access.scopes,
       error: access.error,
       errorDescription: access.description,

@@ -1,4 +1,4 @@
-import type { VerifiedIdentity } from './verified-identity.js';
+import type { VerifiedIdentity } from '../auth/verified-identity.js';
 
 /**
  * Turns a bearer token into an identity. Implementations throw `BearerChallengeError.invalidToken`

@@ -1,7 +1,8 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
-import { identityFromAuthInfo } from '../auth/verified-identity.js';
-import { AppConfig } from '../config/app-config.js';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Request } from 'express';
+import { callerOf } from '../auth/caller.js';
+import { operationsConfig } from '../config/namespaces.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { FixedWindowLimiter } from './fixed-window-limiter.js';
 
@@ -17,16 +18,18 @@ abstract class RateLimitGuard implements CanActivate {
   }
 
   /** Whom the request counts against; undefined means it is not limited by this guard. */
-  protected abstract trackerOf(request: AuthenticatedRequest): string | undefined;
+  protected abstract trackerOf(request: Request): string | undefined;
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.limiter) return true;
-    const tracker = this.trackerOf(context.switchToHttp().getRequest<AuthenticatedRequest>());
+    const tracker = this.trackerOf(context.switchToHttp().getRequest<Request>());
     if (tracker === undefined) return true;
     const decision = this.limiter.hit(tracker);
     if (decision.allowed) return true;
     const seconds = decision.retryAfterSeconds;
-    throw new JsonRpcHttpError(429, -32000, `Too many requests: retry after ${seconds} s.`, { 'Retry-After': String(seconds) });
+    throw new JsonRpcHttpError(429, -32000, `Too many requests: retry after ${seconds} s.`, {
+      'Retry-After': String(seconds),
+    });
   }
 }
 
@@ -36,11 +39,11 @@ abstract class RateLimitGuard implements CanActivate {
  */
 @Injectable()
 export class AddressRateLimitGuard extends RateLimitGuard {
-  constructor(config: AppConfig) {
-    super(config.rateLimit.perAddress, config.rateLimit.windowMs);
+  constructor(@Inject(operationsConfig.KEY) { rateLimit }: ConfigType<typeof operationsConfig>) {
+    super(rateLimit.perAddress, rateLimit.windowMs);
   }
 
-  protected trackerOf(request: AuthenticatedRequest): string | undefined {
+  protected trackerOf(request: Request): string | undefined {
     return request.ip ?? request.socket.remoteAddress ?? 'unknown';
   }
 }
@@ -48,11 +51,11 @@ export class AddressRateLimitGuard extends RateLimitGuard {
 /** Per signed-in user, whichever address they call from; runs after the bearer guard. Anonymous requests pass. */
 @Injectable()
 export class UserRateLimitGuard extends RateLimitGuard {
-  constructor(config: AppConfig) {
-    super(config.rateLimit.perUser, config.rateLimit.windowMs);
+  constructor(@Inject(operationsConfig.KEY) { rateLimit }: ConfigType<typeof operationsConfig>) {
+    super(rateLimit.perUser, rateLimit.windowMs);
   }
 
-  protected trackerOf(request: AuthenticatedRequest): string | undefined {
-    return identityFromAuthInfo(request.auth)?.userId;
+  protected trackerOf(request: Request): string | undefined {
+    return callerOf(request)?.identity?.userId;
   }
 }

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import type { Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger, type INestApplication } from '@nestjs/common';
+import { Inject, Injectable, Logger, type INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { AppConfig } from '../config/app-config.js';
+import type { ConfigType } from '@nestjs/config';
+import { operationsConfig } from '../config/namespaces.js';
 
 /**
  * Drains the server on SIGTERM: readiness fails at once, the listener closes so no new connection
@@ -17,7 +18,7 @@ export class GracefulShutdown {
   private server?: Server;
   private drainingSince?: number;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(operationsConfig.KEY) private readonly operations: ConfigType<typeof operationsConfig>) {}
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
@@ -45,15 +46,24 @@ export class GracefulShutdown {
     if (this.draining) return;
     this.server = server;
     this.drainingSince = Date.now();
-    this.logger.log(`Draining: ${this.inFlight.size} requests in flight, grace period ${this.config.shutdownGraceMs / 1000} s`);
+    this.logger.log(
+      `Draining: ${this.inFlight.size} requests in flight, grace period ${this.operations.shutdownGraceMs / 1000} s`,
+    );
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const response of this.inFlight) {
       if (!response.headersSent) response.setHeader('Connection', 'close');
       // A GET event stream carries no request to finish: end it now so its client reconnects elsewhere.
-      else if (response.req.method === 'GET' && String(response.getHeader('content-type')).startsWith('text/event-stream')) response.destroy();
+      else if (
+        response.req.method === 'GET' &&
+        String(response.getHeader('content-type')).startsWith('text/event-stream')
+      )
+        response.destroy();
     }
     const grace = new AbortController();
-    const outcome = await Promise.race([closed.then(() => 'drained' as const), sleep(this.config.shutdownGraceMs, 'expired' as const, { signal: grace.signal })]);
+    const outcome = await Promise.race([
+      closed.then(() => 'drained' as const),
+      sleep(this.operations.shutdownGraceMs, 'expired' as const, { signal: grace.signal }),
+    ]);
     grace.abort();
     if (outcome === 'expired') {
       this.logger.warn(`Grace period over: closing ${this.inFlight.size} requests still running`);

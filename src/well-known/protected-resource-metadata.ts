@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig, mcpConfig, serverConfig } from '../config/namespaces.js';
 
 /** RFC 9728 §2 fields we publish. */
 export interface ProtectedResourceMetadataDocument {
@@ -16,14 +17,18 @@ export interface ProtectedResourceMetadataDocument {
 export class ProtectedResourceMetadata {
   readonly document: Readonly<ProtectedResourceMetadataDocument>;
 
-  constructor(config: AppConfig) {
+  constructor(
+    @Inject(serverConfig.KEY) server: ConfigType<typeof serverConfig>,
+    @Inject(authConfig.KEY) auth: ConfigType<typeof authConfig>,
+    @Inject(mcpConfig.KEY) mcp: ConfigType<typeof mcpConfig>,
+  ) {
     this.document = Object.freeze({
-      resource: config.resourceUrl,
-      authorization_servers: [config.issuer],
-      scopes_supported: [...config.scopes],
+      resource: server.resourceUrl,
+      authorization_servers: [auth.issuer],
+      scopes_supported: [...mcp.scopes],
       bearer_methods_supported: ['header'],
-      resource_name: config.resourceName,
-      resource_documentation: config.resourceDocumentationUrl,
+      resource_name: server.resourceName,
+      resource_documentation: server.resourceDocumentationUrl,
     });
   }
 }

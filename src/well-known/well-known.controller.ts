@@ -1,7 +1,8 @@
-import { Controller, Get, Header, Param } from '@nestjs/common';
-import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
-import { AppConfig } from '../config/app-config.js';
+import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { serverConfig } from '../config/namespaces.js';
 import { NotFoundError } from '../errors/errors.js';
+import { AuthorizationServerMetadata } from '../providers/issuer/authorization-server-metadata.js';
 import { ProtectedResourceMetadata, type ProtectedResourceMetadataDocument } from './protected-resource-metadata.js';
 
 /**
@@ -12,14 +13,20 @@ import { ProtectedResourceMetadata, type ProtectedResourceMetadataDocument } fro
 @Controller()
 export class WellKnownController {
   constructor(
-    private readonly config: AppConfig,
+    @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
     private readonly protectedResource: ProtectedResourceMetadata,
     private readonly authorizationServer: AuthorizationServerMetadata,
   ) {}
 
-  @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/*resourcePath', '*resourcePath/.well-known/oauth-protected-resource'])
+  @Get([
+    '.well-known/oauth-protected-resource',
+    '.well-known/oauth-protected-resource/*resourcePath',
+    '*resourcePath/.well-known/oauth-protected-resource',
+  ])
   @Header('Cache-Control', 'public, max-age=3600')
-  protectedResourceMetadata(@Param('resourcePath') resourcePath?: string[] | string): Readonly<ProtectedResourceMetadataDocument> {
+  protectedResourceMetadata(
+    @Param('resourcePath') resourcePath?: string[] | string,
+  ): Readonly<ProtectedResourceMetadataDocument> {
     this.assertMcpPath(resourcePath);
     return this.protectedResource.document;
   }
@@ -42,6 +49,6 @@ export class WellKnownController {
   private assertMcpPath(resourcePath: string[] | string | undefined): void {
     if (resourcePath === undefined) return;
     const path = `/${Array.isArray(resourcePath) ? resourcePath.join('/') : resourcePath}`.replace(/\/$/, '');
-    if (path !== this.config.mcpPath) throw new NotFoundError(`No protected resource is served at ${path}.`);
+    if (path !== this.server.mcpPath) throw new NotFoundError(`No protected resource is served at ${path}.`);
   }
 }

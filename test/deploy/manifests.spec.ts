@@ -389,7 +389,7 @@ function invariantProblems(set: DeploySet): string[] {
   const wellFormedKeys = { CLERK_SECRET_KEY: 'sk_live_placeholder', CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}` };
   try {
     const loaded = loadAppConfig({ ...config, ...wellFormedKeys });
-    if (!loaded.isProduction) fail('ConfigMap: NODE_ENV must be production');
+    if (!loaded.server.isProduction) fail('ConfigMap: NODE_ENV must be production');
   } catch (error) {
     fail(`ConfigMap: the server refuses this configuration: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -1,10 +1,11 @@
 import type { ClerkClient, User } from '@clerk/backend';
 import { isClerkAPIResponseError } from '@clerk/backend/errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { UpstreamUnavailableError } from '../errors/errors.js';
-import { Metrics, type UpstreamOutcome } from '../metrics/metrics.js';
-import { stopwatch } from '../metrics/stopwatch.js';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig } from '../../config/namespaces.js';
+import { UpstreamUnavailableError } from '../../errors/errors.js';
+import { Metrics, type UpstreamOutcome } from '../../metrics/metrics.js';
+import { stopwatch } from '../../metrics/stopwatch.js';
 import { CLERK_CLIENT } from './clerk-client.provider.js';
 
 const UPSTREAM = 'Clerk Backend API';
@@ -40,12 +41,14 @@ export class ClerkBackendApi {
 
   constructor(
     @Inject(CLERK_CLIENT) private readonly clerk: ClerkClient,
-    private readonly config: AppConfig,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
   ) {}
 
   async verifyOpaqueToken(token: string): Promise<ClerkOpaqueTokenAnswer | null> {
-    const verified = await this.call('verify an OAuth access token', () => this.clerk.idPOAuthAccessToken.verify(token));
+    const verified = await this.call('verify an OAuth access token', () =>
+      this.clerk.idPOAuthAccessToken.verify(token),
+    );
     if (verified === null) return null;
     if (!isOpaqueTokenAnswer(verified)) throw unreadableAnswer('verify an OAuth access token');
     return verified;
@@ -74,8 +77,15 @@ export class ClerkBackendApi {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new UpstreamUnavailableError(UPSTREAM, `Clerk did not answer within ${this.config.upstreamTimeoutMs} ms.`, true)),
-        this.config.upstreamTimeoutMs,
+        () =>
+          reject(
+            new UpstreamUnavailableError(
+              UPSTREAM,
+              `Clerk did not answer within ${this.auth.upstreamTimeoutMs} ms.`,
+              true,
+            ),
+          ),
+        this.auth.upstreamTimeoutMs,
       );
     });
     try {
@@ -85,7 +95,9 @@ export class ClerkBackendApi {
       if (isClerkAPIResponseError(error)) {
         if (error.status === 404) return null;
         if (error.status === 401 || error.status === 403) {
-          this.logger.error(`Clerk refused our secret key while trying to ${operation}: check CLERK_SECRET_KEY and CLERK_API_URL.`);
+          this.logger.error(
+            `Clerk refused our secret key while trying to ${operation}: check CLERK_SECRET_KEY and CLERK_API_URL.`,
+          );
           throw new UpstreamUnavailableError(UPSTREAM, 'The server could not authenticate to Clerk.');
         }
         // The SDK reports a failed connection without a status, and a body it could not read
@@ -95,7 +107,10 @@ export class ClerkBackendApi {
         if (error.status < 300) throw unreadableAnswer(operation);
         throw upstreamFailure(`Clerk answered HTTP ${error.status} while trying to ${operation}.`);
       }
-      throw new UpstreamUnavailableError(UPSTREAM, `Clerk could not be reached to ${operation}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UpstreamUnavailableError(
+        UPSTREAM,
+        `Clerk could not be reached to ${operation}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       clearTimeout(timer);
     }

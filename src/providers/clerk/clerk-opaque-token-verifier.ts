@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
-import { AppConfig } from '../config/app-config.js';
-import { BearerChallengeError } from '../errors/errors.js';
-import { Metrics } from '../metrics/metrics.js';
-import { BoundedTtlCache } from './bounded-ttl-cache.js';
-import { CLOCK, type Clock } from './clock.js';
-import { tokenCacheKey } from './token-shape.js';
-import type { VerifiedIdentity } from './verified-identity.js';
+import type { ConfigType } from '@nestjs/config';
+import { BoundedTtlCache } from '../../auth/bounded-ttl-cache.js';
+import { CLOCK, type Clock } from '../../auth/clock.js';
+import { tokenCacheKey } from '../../auth/token-shape.js';
+import type { VerifiedIdentity } from '../../auth/verified-identity.js';
+import { clerkConfig, type ClerkSettings } from '../../config/namespaces.js';
+import { BearerChallengeError } from '../../errors/errors.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { ClerkBackendApi } from './clerk-backend-api.js';
 
 /**
  * Verifies Clerk's opaque access tokens (`oat_...`) through the Backend API. Good answers are
@@ -17,14 +18,17 @@ import type { VerifiedIdentity } from './verified-identity.js';
 export class ClerkOpaqueTokenVerifier {
   private readonly cache: BoundedTtlCache<string, VerifiedIdentity>;
   private readonly inFlight = new Map<string, Promise<VerifiedIdentity>>();
+  /** Always set: this provider is loaded only with AUTH_PROVIDER=clerk. */
+  private readonly settings: ClerkSettings;
 
   constructor(
     private readonly clerk: ClerkBackendApi,
-    private readonly config: AppConfig,
+    @Inject(clerkConfig.KEY) clerkSettings: ConfigType<typeof clerkConfig>,
     private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly now: Clock,
   ) {
-    this.cache = new BoundedTtlCache(config.opaqueTokenCacheSize, now);
+    this.settings = clerkSettings as ClerkSettings;
+    this.cache = new BoundedTtlCache(this.settings.opaqueTokenCacheSize, now);
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
@@ -41,10 +45,12 @@ export class ClerkOpaqueTokenVerifier {
 
   private async verifyWithClerk(token: string, key: string): Promise<VerifiedIdentity> {
     const answer = await this.clerk.verifyOpaqueToken(token);
-    if (answer === null) throw BearerChallengeError.invalidToken('The access token is not known to the authorization server.');
+    if (answer === null)
+      throw BearerChallengeError.invalidToken('The access token is not known to the authorization server.');
     if (answer.revoked) throw BearerChallengeError.invalidToken('The access token has been revoked.');
     const expiresAtMs = typeof answer.expiration === 'number' ? answer.expiration : null;
-    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= this.now())) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
+    if (answer.expired || (expiresAtMs !== null && expiresAtMs <= this.now()))
+      throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     const identity: VerifiedIdentity = {
       userId: answer.subject,
       clientId: answer.clientId,
@@ -53,13 +59,14 @@ export class ClerkOpaqueTokenVerifier {
       audience: answer.aud ?? [],
       tokenKind: 'opaque',
     };
-    const cacheUntil = Math.min(this.now() + this.config.opaqueTokenCacheMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
+    const cacheUntil = Math.min(this.now() + this.settings.opaqueTokenCacheMs, expiresAtMs ?? Number.POSITIVE_INFINITY);
     this.cache.set(key, identity, cacheUntil);
     return identity;
   }
 
   private stillValid(identity: VerifiedIdentity): VerifiedIdentity {
-    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= this.now()) throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
+    if (identity.expiresAt !== null && identity.expiresAt * 1000 <= this.now())
+      throw BearerChallengeError.invalidToken('The access token has expired.', 'expired');
     return identity;
   }
 }

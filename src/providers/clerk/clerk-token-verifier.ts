@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BearerChallengeError } from '../errors/errors.js';
-import type { AccessTokenVerifier } from './access-token-verifier.js';
-import { JwtAccessTokenVerifier } from './jwt-access-token-verifier.js';
-import { tokenShapeOf } from './token-shape.js';
+import { JwtAccessTokenVerifier } from '../../auth/jwt-access-token-verifier.js';
+import { tokenShapeOf } from '../../auth/token-shape.js';
+import type { VerifiedIdentity } from '../../auth/verified-identity.js';
+import { BearerChallengeError } from '../../errors/errors.js';
+import type { AccessTokenVerifier } from '../access-token-verifier.js';
 import { ClerkOpaqueTokenVerifier } from './clerk-opaque-token-verifier.js';
-import type { VerifiedIdentity } from './verified-identity.js';
 
 /** Clerk issues either JWT or opaque (`oat_`) access tokens; the token's shape says which check applies. */
 @Injectable()
@@ -18,6 +18,8 @@ export class ClerkTokenVerifier implements AccessTokenVerifier {
     const shape = tokenShapeOf(token);
     if (shape === 'opaque') return this.opaque.verify(token);
     if (shape === 'jwt') return this.jwt.verify(token);
-    return Promise.reject(BearerChallengeError.invalidToken('The access token is neither a Clerk JWT nor a Clerk OAuth token.'));
+    return Promise.reject(
+      BearerChallengeError.invalidToken('The access token is neither a Clerk JWT nor a Clerk OAuth token.'),
+    );
   }
 }

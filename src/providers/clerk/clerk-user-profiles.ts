@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { VerifiedIdentity } from '../auth/verified-identity.js';
-import { ClerkBackendApi } from '../clerk/clerk-backend-api.js';
-import type { UserProfile, UserProfiles } from './user-profiles.js';
+import type { VerifiedIdentity } from '../../auth/verified-identity.js';
+import type { UserProfile, UserProfiles } from '../user-profiles.js';
+import { ClerkBackendApi } from './clerk-backend-api.js';
 
 /** Clerk's access tokens carry no profile claims, so the profile comes from the Backend API. */
 @Injectable()

@@ -39,10 +39,16 @@ describe('findMetadataProblem', () => {
 
   it('names what is wrong', () => {
     expect(findMetadataProblem([], 'https://auth.example.com', true)).toBe('the body is not a JSON object');
-    expect(findMetadataProblem({ ...good, token_endpoint: undefined, jwks_uri: undefined }, 'https://auth.example.com', true)).toBe(
-      'required fields are missing: token_endpoint, jwks_uri',
-    );
+    expect(
+      findMetadataProblem(
+        { ...good, token_endpoint: undefined, jwks_uri: undefined },
+        'https://auth.example.com',
+        true,
+      ),
+    ).toBe('required fields are missing: token_endpoint, jwks_uri');
     expect(findMetadataProblem(good, 'https://auth.example.com/', true)).toMatch(/is not the configured issuer/);
-    expect(findMetadataProblem({ ...good, code_challenge_methods_supported: ['plain'] }, 'https://auth.example.com', true)).toMatch(/S256/);
+    expect(
+      findMetadataProblem({ ...good, code_challenge_methods_supported: ['plain'] }, 'https://auth.example.com', true),
+    ).toMatch(/S256/);
   });
 });

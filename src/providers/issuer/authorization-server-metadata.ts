@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CLOCK, type Clock } from '../auth/clock.js';
-import { AppConfig } from '../config/app-config.js';
-import { issuerMatches, supportsPkceS256 } from '../doctor/checks/authorization-server-rules.js';
-import { UpstreamMetadataError } from '../errors/errors.js';
-import { Metrics } from '../metrics/metrics.js';
-import { stopwatch } from '../metrics/stopwatch.js';
+import type { ConfigType } from '@nestjs/config';
+import { CLOCK, type Clock } from '../../auth/clock.js';
+import { authConfig } from '../../config/namespaces.js';
+import { issuerMatches, supportsPkceS256 } from '../../doctor/checks/authorization-server-rules.js';
+import { UpstreamMetadataError } from '../../errors/errors.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { stopwatch } from '../../metrics/stopwatch.js';
+import { AuthorizationServer } from '../provider-seam.js';
 
 export type MetadataKind = 'oauth-authorization-server' | 'openid-configuration';
 
@@ -20,13 +22,22 @@ interface KindState {
 const RFC8414_REQUIRED = ['issuer', 'authorization_endpoint', 'token_endpoint', 'response_types_supported'];
 
 /** Why a fetched document is unusable, or undefined when it is fine. */
-export function findMetadataProblem(document: unknown, expectedIssuer: string, needsJwksUri: boolean): string | undefined {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) return 'the body is not a JSON object';
+export function findMetadataProblem(
+  document: unknown,
+  expectedIssuer: string,
+  needsJwksUri: boolean,
+): string | undefined {
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    return 'the body is not a JSON object';
   const fields = document as MetadataDocument;
-  const missing = [...RFC8414_REQUIRED, ...(needsJwksUri ? ['jwks_uri'] : [])].filter((field) => fields[field] === undefined);
+  const missing = [...RFC8414_REQUIRED, ...(needsJwksUri ? ['jwks_uri'] : [])].filter(
+    (field) => fields[field] === undefined,
+  );
   if (missing.length > 0) return `required fields are missing: ${missing.join(', ')}`;
   // The same rules the doctor command applies from outside, so both say the same thing.
-  return [issuerMatches(fields, expectedIssuer, 'the configured issuer'), supportsPkceS256(fields)].find((check) => check.status === 'fail')?.seen;
+  return [issuerMatches(fields, expectedIssuer, 'the configured issuer'), supportsPkceS256(fields)].find(
+    (check) => check.status === 'fail',
+  )?.seen;
 }
 
 /**
@@ -40,7 +51,10 @@ export function discoveryUrls(issuer: string, kind: MetadataKind): string[] {
   const oauthInserted = `${url.origin}/.well-known/oauth-authorization-server${path}`;
   const oidcInserted = `${url.origin}/.well-known/openid-configuration${path}`;
   const oidcAppended = `${url.origin}${path}/.well-known/openid-configuration`;
-  const order = kind === 'oauth-authorization-server' ? [oauthInserted, oidcInserted, oidcAppended] : [oidcInserted, oidcAppended, oauthInserted];
+  const order =
+    kind === 'oauth-authorization-server'
+      ? [oauthInserted, oidcInserted, oidcAppended]
+      : [oidcInserted, oidcAppended, oauthInserted];
   return [...new Set(order)];
 }
 
@@ -58,14 +72,15 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   };
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly server: AuthorizationServer,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
-    // The embedded issuer is this very process, which is not listening yet.
-    if (this.config.authProvider === 'embedded') return;
+    // An issuer inside this very process is not listening yet.
+    if (!this.server.reachableAtStart) return;
     // Warm the cache so the first client does not wait; failures are logged and retried on demand.
     for (const kind of Object.keys(this.states) as MetadataKind[]) this.get(kind).catch(() => undefined);
   }
@@ -73,7 +88,7 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   async get(kind: MetadataKind): Promise<MetadataDocument> {
     const state = this.states[kind];
     const now = this.now();
-    const usable = state.entry && (now - state.entry.fetchedAt < this.config.asMetadataCacheMs || now < state.retryAt);
+    const usable = state.entry && (now - state.entry.fetchedAt < this.auth.asMetadataCacheMs || now < state.retryAt);
     this.metrics.cacheLookup('authorization_server_metadata', Boolean(usable));
     if (usable && state.entry) return state.entry.document;
     state.refreshing ??= this.refresh(kind, state).finally(() => (state.refreshing = undefined));
@@ -83,7 +98,8 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   /** The issuer's key set URL, from its metadata. */
   async jwksUri(): Promise<string> {
     const jwksUri = (await this.get('oauth-authorization-server')).jwks_uri;
-    if (typeof jwksUri !== 'string') throw new UpstreamMetadataError(`The metadata of ${this.config.issuer} has no jwks_uri.`);
+    if (typeof jwksUri !== 'string')
+      throw new UpstreamMetadataError(`The metadata of ${this.server.issuer} has no jwks_uri.`);
     return jwksUri;
   }
 
@@ -95,22 +111,24 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
       return document;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      state.retryAt = this.now() + Math.min(this.config.asMetadataCacheMs, 30_000);
+      state.retryAt = this.now() + Math.min(this.auth.asMetadataCacheMs, 30_000);
       if (state.entry) {
         const ageSeconds = Math.round((this.now() - state.entry.fetchedAt) / 1000);
-        this.logger.warn(`Serving a stale copy (${ageSeconds} s old) of the ${kind} metadata of ${this.config.issuer}: ${reason}`);
+        this.logger.warn(
+          `Serving a stale copy (${ageSeconds} s old) of the ${kind} metadata of ${this.server.issuer}: ${reason}`,
+        );
         return state.entry.document;
       }
-      this.logger.error(`Could not fetch the ${kind} metadata of ${this.config.issuer}: ${reason}`);
+      this.logger.error(`Could not fetch the ${kind} metadata of ${this.server.issuer}: ${reason}`);
       throw new UpstreamMetadataError(`The authorization server's metadata could not be fetched: ${reason}`);
     }
   }
 
   /** Tries each location in order under one deadline; the first usable document wins. */
   private async discover(kind: MetadataKind): Promise<MetadataDocument> {
-    const signal = AbortSignal.timeout(this.config.upstreamTimeoutMs);
+    const signal = AbortSignal.timeout(this.auth.upstreamTimeoutMs);
     const failures: string[] = [];
-    for (const url of discoveryUrls(this.config.issuer, kind)) {
+    for (const url of discoveryUrls(this.server.issuer, kind)) {
       try {
         return await this.fetchDocument(url, signal);
       } catch (error) {
@@ -134,12 +152,16 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
   }
 
   private async fetchAndCheck(url: string, signal: AbortSignal): Promise<MetadataDocument> {
-    const response = await fetch(this.config.issuerFetchUrl(url), { headers: { Accept: 'application/json' }, redirect: 'error', signal }).catch(
-      (error: unknown) => {
-        if (signal.aborted) throw new Error(`no answer within ${this.config.upstreamTimeoutMs} ms`);
-        throw new Error(`request failed (${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)})`);
-      },
-    );
+    const response = await fetch(this.server.fetchUrl(url), {
+      headers: { Accept: 'application/json' },
+      redirect: 'error',
+      signal,
+    }).catch((error: unknown) => {
+      if (signal.aborted) throw new Error(`no answer within ${this.auth.upstreamTimeoutMs} ms`);
+      throw new Error(
+        `request failed (${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)})`,
+      );
+    });
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`it answered HTTP ${response.status}`);
@@ -150,7 +172,7 @@ export class AuthorizationServerMetadata implements OnApplicationBootstrap {
     } catch {
       throw new Error('the body is not JSON');
     }
-    const problem = findMetadataProblem(document, this.config.issuer, this.config.authProvider !== 'clerk');
+    const problem = findMetadataProblem(document, this.server.issuer, this.server.metadataNamesKeys);
     if (problem) throw new Error(problem);
     return document as MetadataDocument;
   }

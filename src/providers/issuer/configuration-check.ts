@@ -1,8 +1,10 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
-import { AppConfig } from '../config/app-config.js';
-import { authorizationServerRules, omitsOfflineAccess } from '../doctor/checks/authorization-server-rules.js';
-import type { CheckResult } from '../doctor/report.js';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { mcpConfig } from '../../config/namespaces.js';
+import { authorizationServerRules, omitsOfflineAccess } from '../../doctor/checks/authorization-server-rules.js';
+import type { CheckResult } from '../../doctor/report.js';
+import { AuthorizationServer } from '../provider-seam.js';
+import { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 
 /** One line for a log or a readiness detail: the check, what was seen, the fix. */
 export const describeProblem = (check: CheckResult): string => `${check.id}: ${check.seen}. Fix: ${check.fix ?? ''}`;
@@ -21,12 +23,13 @@ export class ConfigurationCheck implements OnApplicationBootstrap {
 
   constructor(
     private readonly metadata: AuthorizationServerMetadata,
-    private readonly config: AppConfig,
+    private readonly server: AuthorizationServer,
+    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
   ) {}
 
   onApplicationBootstrap(): void {
-    // The embedded issuer is this process, not listening yet; readiness checks it once it is.
-    if (this.config.authProvider === 'embedded') return;
+    // An issuer inside this process is not listening yet; readiness checks it once it is.
+    if (!this.server.reachableAtStart) return;
     // A metadata failure is logged where it is fetched; readiness reports it.
     this.run().catch(() => undefined);
   }
@@ -34,14 +37,8 @@ export class ConfigurationCheck implements OnApplicationBootstrap {
   async run(): Promise<CheckResult[]> {
     const document = await this.metadata.get('oauth-authorization-server');
     const checks = [
-      ...authorizationServerRules(
-        document,
-        this.config.issuer,
-        this.config.scopes,
-        'MCP_SCOPES',
-        'the configured issuer',
-      ),
-      omitsOfflineAccess(this.config.scopes, 'MCP_SCOPES'),
+      ...authorizationServerRules(document, this.server.issuer, this.mcp.scopes, 'MCP_SCOPES', 'the configured issuer'),
+      omitsOfflineAccess(this.mcp.scopes, 'MCP_SCOPES'),
     ];
     this.logChanges(checks.filter((check) => check.status === 'warn' || check.status === 'fail'));
     return checks;
@@ -51,9 +48,9 @@ export class ConfigurationCheck implements OnApplicationBootstrap {
     const key = problems.map(describeProblem).join('\n');
     if (key === this.logged) return;
     if (problems.length === 0)
-      this.logger.log(`The configuration passes its checks against ${this.config.issuer} again`);
+      this.logger.log(`The configuration passes its checks against ${this.server.issuer} again`);
     for (const problem of problems)
-      this.logger.warn(`Configuration check failed against ${this.config.issuer}: ${describeProblem(problem)}`);
+      this.logger.warn(`Configuration check failed against ${this.server.issuer}: ${describeProblem(problem)}`);
     this.logged = key;
   }
 }

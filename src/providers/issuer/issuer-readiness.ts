@@ -1,23 +1,25 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { CLOCK, type Clock } from '../auth/clock.js';
-import { AuthorizationServerMetadata } from '../authorization-server/authorization-server-metadata.js';
-import { AppConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
-import { stopwatch } from '../metrics/stopwatch.js';
-import { GracefulShutdown } from '../shutdown/graceful-shutdown.js';
+import type { ConfigType } from '@nestjs/config';
+import { CLOCK, type Clock } from '../../auth/clock.js';
+import { authConfig, operationsConfig } from '../../config/namespaces.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { stopwatch } from '../../metrics/stopwatch.js';
+import { AuthorizationServer, ProviderReadiness } from '../provider-seam.js';
+import { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 import { ConfigurationCheck, describeProblem } from './configuration-check.js';
 
 /**
- * What readiness checks. An invalid configuration stops the process before it listens; one that
+ * What readiness checks of an issuer publishing RFC 8414 metadata: the metadata, the signing keys
+ * and the configuration's fit. An invalid configuration stops the process before it listens; one that
  * is valid but does not fit the issuer (scopes it lacks, no registration) fails `configuration`.
  * The upstream checks are cached for READINESS_CACHE_SECONDS, so a probe every few seconds costs
  * at most one call to the issuer per period. The cache runs on the injected clock (terminus'
  * own `cacheFor` reads Date.now), and concurrent probes share one run, as with terminus.
  */
 @Injectable()
-export class Readiness {
-  private readonly logger = new Logger(Readiness.name);
+export class IssuerReadiness extends ProviderReadiness {
+  private readonly logger = new Logger(IssuerReadiness.name);
   /** When the signing keys were last fetched; a failed fetch within JWKS_CACHE_SECONDS of it keeps us ready. */
   private keysFetchedAt?: number;
   /** The last failure, so a lasting outage is logged once rather than on every probe. */
@@ -31,25 +33,18 @@ export class Readiness {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly metadata: AuthorizationServerMetadata,
-    private readonly shutdown: GracefulShutdown,
+    private readonly server: AuthorizationServer,
     private readonly metrics: Metrics,
-    private readonly config: AppConfig,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
+    @Inject(operationsConfig.KEY) private readonly operations: ConfigType<typeof operationsConfig>,
     private readonly configurationCheck: ConfigurationCheck,
     @Inject(CLOCK) private readonly now: Clock,
-  ) {}
-
-  checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
-    return [
-      () => this.lifecycle(),
-      () => this.authorizationServer(),
-      () => this.signingKeys(),
-      () => this.configuration(),
-    ];
+  ) {
+    super();
   }
 
-  private async lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
-    const indicator = this.indicators.check('lifecycle');
-    return this.shutdown.draining ? indicator.down('shutting down') : indicator.up();
+  checks(): (() => PromiseLike<HealthIndicatorResult>)[] {
+    return [() => this.authorizationServer(), () => this.signingKeys(), () => this.configuration()];
   }
 
   /** The discovery document, which is itself cached and served stale while the issuer fails. */
@@ -58,7 +53,7 @@ export class Readiness {
       this.indicators
         .check('authorization_server')
         .attempt(async () => ({ issuer: (await this.metadata.get('oauth-authorization-server')).issuer }))
-        .withTimeout(this.config.upstreamTimeoutMs),
+        .withTimeout(this.auth.upstreamTimeoutMs),
     );
   }
 
@@ -78,7 +73,7 @@ export class Readiness {
           const warnings = checks.filter((check) => check.status === 'warn').map(describeProblem);
           return warnings.length > 0 ? { warnings } : {};
         })
-        .withTimeout(this.config.upstreamTimeoutMs),
+        .withTimeout(this.auth.upstreamTimeoutMs),
     );
   }
 
@@ -94,12 +89,12 @@ export class Readiness {
           } catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
             // Verification keeps using keys this old, so readiness does too rather than failing every replica at once.
-            if (this.keysFetchedAt !== undefined && this.now() - this.keysFetchedAt < this.config.jwksCacheMs)
+            if (this.keysFetchedAt !== undefined && this.now() - this.keysFetchedAt < this.auth.jwksCacheMs)
               return { stale: true, reason };
             throw error;
           }
         })
-        .withTimeout(this.config.upstreamTimeoutMs),
+        .withTimeout(this.auth.upstreamTimeoutMs),
     );
   }
 
@@ -116,18 +111,18 @@ export class Readiness {
     }
     const entry = {
       result: Promise.resolve(run()),
-      expiresAt: this.now() + this.config.readinessCacheMs,
+      expiresAt: this.now() + this.operations.readinessCacheMs,
       settled: false,
     };
     this.recent.set(key, entry);
     const result = await entry.result;
-    entry.expiresAt = this.now() + this.config.readinessCacheMs;
+    entry.expiresAt = this.now() + this.operations.readinessCacheMs;
     entry.settled = true;
     return result;
   }
 
   private async fetchKeys(signal: AbortSignal): Promise<number> {
-    const url = this.config.issuerFetchUrl(await this.metadata.jwksUri());
+    const url = this.server.fetchUrl(await this.metadata.jwksUri());
     const elapsed = stopwatch();
     let body: unknown;
     try {
@@ -141,7 +136,7 @@ export class Readiness {
       this.metrics.upstreamCall('jwks', signal.aborted ? 'timeout' : 'error', elapsed());
       throw this.problem(
         signal.aborted
-          ? `${url} did not answer within ${this.config.upstreamTimeoutMs} ms`
+          ? `${url} did not answer within ${this.auth.upstreamTimeoutMs} ms`
           : error instanceof Error
             ? error.message
             : String(error),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { VerifiedIdentity } from '../auth/verified-identity.js';
-import type { UserProfile, UserProfiles } from './user-profiles.js';
+import type { VerifiedIdentity } from '../../auth/verified-identity.js';
+import type { UserProfile, UserProfiles } from '../user-profiles.js';
 
 /**
  * Standards issuers (and the embedded one) can put OpenID profile claims in the access token;

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { AccessTokenVerifier } from '../../../src/auth/access-token-verifier.js';
-import { AuthModule } from '../../../src/auth/auth.module.js';
 import { CLOCK } from '../../../src/auth/clock.js';
 import { loadAppConfig } from '../../../src/config/app-config.js';
 import { ConfigModule } from '../../../src/config/config.module.js';
 import { BearerChallengeError, UpstreamUnavailableError } from '../../../src/errors/errors.js';
 import { MetricsModule } from '../../../src/metrics/metrics.module.js';
+import { AccessTokenVerifier } from '../../../src/providers/access-token-verifier.js';
+import { AuthProviderModule } from '../../../src/providers/auth-provider.module.js';
 import { ClerkStandIn } from '../../support/clerk-stand-in.js';
 import { clerkEnvironment } from '../../support/test-app.js';
 
@@ -14,7 +14,7 @@ const COOLDOWN_SECONDS = 30;
 const COOLDOWN_MS = COOLDOWN_SECONDS * 1000;
 
 /**
- * The Clerk verifier as AuthModule builds it, against the stand-in over real HTTP, with the clock
+ * The Clerk verifier as its provider module builds it, against the stand-in over real HTTP, with the clock
  * replaced: time moves by assignment, never by waiting.
  */
 describe('JWT verification against the issuer key set', () => {
@@ -35,7 +35,7 @@ describe('JWT verification against the issuer key set', () => {
       JWKS_REFRESH_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
     });
     moduleRef = await Test.createTestingModule({
-      imports: [await ConfigModule.forRoot(config), MetricsModule, AuthModule.forRoot('clerk')],
+      imports: [await ConfigModule.forRoot(config), MetricsModule, await AuthProviderModule.forRoot('clerk')],
     })
       .overrideProvider(CLOCK)
       .useValue(() => now)
