@@ -5,8 +5,9 @@ import { BearerAuthGuard } from './bearer-auth.guard.js';
 
 /**
  * Bearer-token authentication for the MCP endpoint: the guard and the audience policy, over the
- * selected provider's {@link AccessTokenVerifier}. The guard is exported with what it injects, so
- * a controller can name it in `@UseGuards`.
+ * selected provider's AccessTokenVerifier. Nest builds a guard named in `@UseGuards` in the
+ * controller's module, so the guard is exported with what it injects (Metrics aside: the
+ * controller's module imports MetricsModule for its own use).
  */
 @Module({})
 export class AuthModule {
@@ -15,7 +16,7 @@ export class AuthModule {
       module: AuthModule,
       imports: [providerModule, MetricsModule],
       providers: [AudiencePolicy, BearerAuthGuard],
-      exports: [BearerAuthGuard, AudiencePolicy, providerModule, MetricsModule],
+      exports: [BearerAuthGuard, AudiencePolicy, providerModule],
     };
   }
 }

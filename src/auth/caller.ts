@@ -21,9 +21,6 @@ export interface CallerRequest extends Request {
   auth?: AuthInfo;
 }
 
-/** The SDKs hand our `authInfo` object back to the handlers as it is; this leads from it to its caller. */
-const callersByAuthInfo = new WeakMap<AuthInfo, Caller>();
-
 /** Anonymous callers carry nothing of their own, so there is one of each. */
 const ANONYMOUS: Record<AnonymousReason, Caller> = {
   'no-token': anonymous('no-token'),
@@ -31,8 +28,9 @@ const ANONYMOUS: Record<AnonymousReason, Caller> = {
 };
 
 function anonymous(reason: AnonymousReason): Caller {
-  const caller: Caller = { anonymous: reason, authInfo: { token: '', clientId: '', scopes: [] } };
-  callersByAuthInfo.set(caller.authInfo, caller);
+  const authInfo: AuthInfo = { token: '', clientId: '', scopes: [] };
+  const caller: Caller = { anonymous: reason, authInfo };
+  authInfo.extra = caller;
   return caller;
 }
 
@@ -52,13 +50,17 @@ export function signedInCaller(identity: VerifiedIdentity, token: string): Calle
     expiresAt: identity.expiresAt ?? undefined,
   };
   const caller: Caller = { identity, authInfo };
-  callersByAuthInfo.set(authInfo, caller);
+  // The SDKs hand this object back to the request handlers as it is; `extra` leads back to the caller.
+  authInfo.extra = caller;
   return caller;
 }
 
 /** Who is calling, from a request; undefined before the bearer guard has run (or on other routes). */
 export const callerOf = (request: IncomingMessage): Caller | undefined => (request as CallerRequest).caller;
 
-/** Who is calling, from the `authInfo` an SDK hands a request handler; anonymous when there is none. */
+/**
+ * Who is calling, from the `authInfo` an SDK hands a request handler; anonymous when there is none.
+ * Every `authInfo` here was built above, so its `extra` is the caller.
+ */
 export const callerFromAuthInfo = (authInfo: AuthInfo | undefined): Caller =>
-  (authInfo && callersByAuthInfo.get(authInfo)) ?? ANONYMOUS['no-token'];
+  (authInfo?.extra as Caller | undefined) ?? ANONYMOUS['no-token'];
