@@ -9,6 +9,7 @@ import { callerOf, type CallerRequest } from '../auth/caller.js';
 import { mcpConfig } from '../config/namespaces.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { McpServerFactory } from './mcp-server-factory.js';
+import { SharedLegacyServer } from './shared-legacy-server.js';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -32,9 +33,11 @@ function ownerOf(request: CallerRequest): SessionOwner | undefined {
 const SESSION_HEADER = 'mcp-session-id';
 
 /**
- * Serves 2025 clients on SDK 1.x's Streamable HTTP transport. Stateless (the default): one
- * short-lived transport per POST, JSON answers, nothing kept between requests, so any replica can
- * serve any request. Stateful: sessions with GET streams and DELETE, each bound to the user who
+ * Serves 2025 clients on SDK 1.x. Stateless (the default): JSON answers, nothing kept between
+ * requests, so any replica can serve any request; every POST goes to one long-lived server over an
+ * in-process transport that answers as the SDK's Streamable HTTP transport does, since connecting
+ * and closing a server and a transport per POST cost more than the request. Stateful: the SDK's
+ * Streamable HTTP transport, with sessions with GET streams and DELETE, each bound to the user who
  * opened it and the OAuth client they opened it through.
  */
 @Injectable()
@@ -42,6 +45,8 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(LegacyHttpEndpoint.name);
   private readonly sessions = new Map<string, Session>();
   private sweeper?: NodeJS.Timeout;
+  /** Stateless mode's one server, connected on first use. */
+  private shared?: Promise<SharedLegacyServer>;
 
   constructor(
     @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
@@ -60,6 +65,7 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
+    await (await this.shared)?.close();
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
   }
 
@@ -91,14 +97,8 @@ export class LegacyHttpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   private async serveOnce(request: CallerRequest, response: Response, body: unknown): Promise<void> {
-    const server = this.servers.legacy();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    response.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(request, response, body);
+    this.shared ??= SharedLegacyServer.connect(this.servers.legacy());
+    await (await this.shared).handlePost(request, response, body, request.auth);
   }
 
   private async openSession(request: CallerRequest, response: Response, body: unknown): Promise<void> {
