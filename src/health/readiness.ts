@@ -24,8 +24,8 @@ export class Readiness {
     return this.all;
   }
 
-  private async lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
+  private lifecycle(): Promise<HealthIndicatorResult<'lifecycle'>> {
     const indicator = this.indicators.check('lifecycle');
-    return this.shutdown.draining ? indicator.down('shutting down') : indicator.up();
+    return Promise.resolve(this.shutdown.draining ? indicator.down('shutting down') : indicator.up());
   }
 }

@@ -70,7 +70,8 @@ export class GracefulShutdown {
       server.closeAllConnections();
       await closed;
     }
-    // The server reports closed before the cut responses have said so; their handlers (the request log among them) run first.
+    // The server reports closed before the cut responses have said so; their handlers (the request
+    // log among them) run first.
     await Promise.all([...this.inFlight].map((response) => once(response, 'close')));
     this.logger.log(`Drained in ${Date.now() - this.drainingSince} ms`);
   }
