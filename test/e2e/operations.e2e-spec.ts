@@ -40,6 +40,20 @@ async function openSession(server: TestApp, token: string): Promise<string> {
   return initialize.headers.get('mcp-session-id') as string;
 }
 
+/** Stateful mode: opens a session and its GET event stream. */
+async function openEventStream(server: TestApp, token: string, signal?: AbortSignal): Promise<Response> {
+  const sessionId = await openSession(server, token);
+  return fetch(server.mcpUrl, {
+    headers: {
+      ...bearer(token),
+      Accept: 'text/event-stream',
+      'Mcp-Session-Id': sessionId,
+      'MCP-Protocol-Version': '2025-06-18',
+    },
+    signal,
+  });
+}
+
 const portOf = (server: TestApp): number => Number(new URL(server.baseUrl).port);
 
 describe('health probes', () => {
@@ -151,15 +165,7 @@ describe('draining', () => {
   it('ends a GET event stream at once instead of waiting out the grace period', async () => {
     await withApp(fixture.clerk, { MCP_SESSION_MODE: 'stateful', SHUTDOWN_GRACE_SECONDS: '30' }, async (server) => {
       const token = await fixture.clerk.mintJwt();
-      const sessionId = await openSession(server, token);
-      const stream = await fetch(server.mcpUrl, {
-        headers: {
-          ...bearer(token),
-          Accept: 'text/event-stream',
-          'Mcp-Session-Id': sessionId,
-          'MCP-Protocol-Version': '2025-06-18',
-        },
-      });
+      const stream = await openEventStream(server, token);
       expect(stream.status).toBe(200);
       const streamEnded = stream.text().then(
         () => 'ended',
@@ -419,17 +425,8 @@ describe('request limits and headers', () => {
   it('answers a client that does not send its whole request within REQUEST_TIMEOUT_MS with 408, and never cuts an event stream for it', async () => {
     await withApp(fixture.clerk, { MCP_SESSION_MODE: 'stateful', REQUEST_TIMEOUT_MS: '1000' }, async (server) => {
       const token = await fixture.clerk.mintJwt();
-      const sessionId = await openSession(server, token);
       const controller = new AbortController();
-      const stream = await fetch(server.mcpUrl, {
-        headers: {
-          ...bearer(token),
-          Accept: 'text/event-stream',
-          'Mcp-Session-Id': sessionId,
-          'MCP-Protocol-Version': '2025-06-18',
-        },
-        signal: controller.signal,
-      });
+      const stream = await openEventStream(server, token, controller.signal);
       expect(stream.status).toBe(200);
       let streamEnded = false;
       stream.text().then(
