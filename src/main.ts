@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureHttpApplication } from './app.setup.js';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig, serverConfig } from './config/namespaces.js';
 import { ConfigurationError, type RawEnvironment } from './config/environment.js';
+import { RequestLogger } from './logging/request-logger.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
 async function bootstrap(): Promise<void> {
@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
   });
   const server = app.get<string, ConfigType<typeof serverConfig>>(serverConfig.KEY);
   const { issuer } = app.get<string, ConfigType<typeof authConfig>>(authConfig.KEY);
-  const logger = app.get(Logger);
+  const logger = app.get(RequestLogger);
   configureHttpApplication(app);
   await app.listen(server.port, server.host);
   app.useLogger(logger);
