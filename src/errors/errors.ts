@@ -1,6 +1,17 @@
 /** Errors the application raises on purpose. {@link HttpErrorFilter} is the one place that turns them into HTTP answers. */
 export abstract class AppError extends Error {
   abstract readonly status: number;
+
+  /**
+   * These are answers, not faults of ours: nothing ever shows their stack, and capturing one was
+   * the most expensive part of refusing a request (a flood of bad tokens pays it on every one).
+   */
+  constructor(message?: string) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = stackFrames;
+  }
 }
 
 /** The RFC 6750 error codes a bearer challenge carries; `undefined` when no credentials were sent (RFC 6750 §3.1). */
