@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importJWK, SignJWT } from 'jose';
-import { EmbeddedStateFile } from '../../src/embedded-auth/embedded-state-file.js';
+import { EmbeddedStateFile } from '../../src/providers/embedded/embedded-state-file.js';
 import { browseToRedirect, signInAndAllow } from '../support/oauth-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { ConfigurationError } from '../../src/config/environment.js';
-import { normalizeUserName } from '../../src/embedded-auth/development-accounts.js';
-import { EMBEDDED_AUTH_CLOCK } from '../../src/embedded-auth/embedded-authorization-server.js';
-import { StateFileNotWritableError } from '../../src/embedded-auth/embedded-state-file.js';
+import { normalizeUserName } from '../../src/providers/embedded/development-accounts.js';
+import { EMBEDDED_AUTH_CLOCK } from '../../src/providers/embedded/embedded-authorization-server.js';
+import { StateFileNotWritableError } from '../../src/providers/embedded/embedded-state-file.js';
 import { browseToRedirect, MemoryOAuthClient, signInAndAllow, type PageAction } from '../support/oauth-browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -6,7 +6,7 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { EmbeddedStateFile } from '../../src/embedded-auth/embedded-state-file.js';
+import { EmbeddedStateFile } from '../../src/providers/embedded/embedded-state-file.js';
 import { browseToRedirect, MemoryOAuthClient, signInAndAllow } from '../support/oauth-browser.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -11,7 +11,7 @@ import {
 import { Client as LegacySdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacySdkTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { importJWK, SignJWT } from 'jose';
-import { EmbeddedStateFile } from '../../src/embedded-auth/embedded-state-file.js';
+import { EmbeddedStateFile } from '../../src/providers/embedded/embedded-state-file.js';
 import { ModernMemoryOAuthClient } from '../support/modern-oauth-client.js';
 import { browseToRedirect, signInAndAllow } from '../support/oauth-browser.js';
 import {

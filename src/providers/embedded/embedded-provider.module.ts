@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAccessTokenVerifier } from '../../auth/jwt-access-token-verifier.js';
-import { EmbeddedAuthModule } from '../../embedded-auth/embedded-auth.module.js';
+import { EmbeddedAuthModule } from './embedded-auth.module.js';
 import { AccessTokenVerifier } from '../access-token-verifier.js';
 import { AuthorizationServerMetadata } from '../issuer/authorization-server-metadata.js';
 import {
@@ -15,7 +15,7 @@ import { UserProfiles } from '../user-profiles.js';
 
 /**
  * AUTH_PROVIDER=embedded: the development authorization server inside this process
- * (src/embedded-auth), treated as any OIDC issuer, except that its documents and keys are read
+ * (the rest of this folder), treated as any OIDC issuer, except that its documents and keys are read
  * over loopback and that it is not listening yet when modules start. Its routes are mounted ahead
  * of Nest's body parsers. Imported lazily, so oidc-provider is loaded only in this mode.
  */

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ProviderRoutes } from '../providers/provider-seam.js';
+import { ProviderRoutes } from '../provider-seam.js';
 import { EMBEDDED_AUTH_CLOCK, EmbeddedAuthorizationServer } from './embedded-authorization-server.js';
 import { InteractionController } from './interaction.controller.js';
 

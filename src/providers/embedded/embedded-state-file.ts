@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname } from 'node:path';
 import { isNativeError } from 'node:util/types';
 import type { JWK } from 'jose';
-import { ConfigurationError } from '../config/environment.js';
+import { ConfigurationError } from '../../config/environment.js';
 
 export interface StoredRecord {
   payload: Record<string, unknown>;
