@@ -137,7 +137,12 @@ function requestsOf(scenario) {
 
 function requestBytes({ host, port, method, path, headers, body }) {
   const hasHost = Object.keys(headers).some((name) => name.toLowerCase() === 'host');
-  const head = [`${method} ${path} HTTP/1.1`, ...Object.entries({ ...(hasHost ? {} : { Host: `${host}:${port}` }), Connection: 'keep-alive', ...headers }).map(([name, value]) => `${name}: ${value}`)].join('\r\n');
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    ...Object.entries({ ...(hasHost ? {} : { Host: `${host}:${port}` }), Connection: 'keep-alive', ...headers }).map(
+      ([name, value]) => `${name}: ${value}`,
+    ),
+  ].join('\r\n');
   return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), Buffer.from(body ?? '', 'utf8')]);
 }
 
@@ -226,7 +231,13 @@ async function run({ scenario, requests, concurrency, maxMs }) {
     truncated,
     durationMs,
     rps: completed / (durationMs / 1000),
-    latencyMs: { mean: completed ? sum / completed : NaN, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: completed ? sorted[completed - 1] : NaN },
+    latencyMs: {
+      mean: completed ? sum / completed : NaN,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      max: completed ? sorted[completed - 1] : NaN,
+    },
     problems: [...problems].slice(0, 5).map(([problem, count]) => ({ problem, count })),
   };
 }
@@ -241,7 +252,11 @@ parentPort.on('message', async (message) => {
     try {
       parentPort.postMessage({ type: 'result', id: message.id, ...(await run(message)) });
     } catch (error) {
-      parentPort.postMessage({ type: 'result', id: message.id, failure: error instanceof Error ? error.stack : String(error) });
+      parentPort.postMessage({
+        type: 'result',
+        id: message.id,
+        failure: error instanceof Error ? error.stack : String(error),
+      });
     }
   }
 });

@@ -28,13 +28,18 @@ export class BenchIssuer {
       const path = new URL(request.url ?? '/', 'http://issuer').pathname;
       instance.requests.push(path);
       let body;
-      if (path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration') body = metadata;
+      if (path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration')
+        body = metadata;
       else if (path === '/jwks.json') body = jwks;
       if (body === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
         response.writeHead(404, { 'Content-Type': JSON_TYPE }).end('{"error":"not_found"}');
         return;
       }
-      response.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'max-age=300' });
+      response.writeHead(200, {
+        'Content-Type': JSON_TYPE,
+        'Content-Length': Buffer.byteLength(body),
+        'Cache-Control': 'max-age=300',
+      });
       response.end(request.method === 'HEAD' ? undefined : body);
     });
     await new Promise((resolve, reject) => {

@@ -42,7 +42,8 @@ function integerSetting(name, fallback, min = 1) {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number of at least ${min} (got "${raw}")`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number of at least ${min} (got "${raw}")`);
   return value;
 }
 
@@ -55,7 +56,10 @@ const settings = (() => {
       tokens: integerSetting('BENCH_TOKENS', 10_000),
       soakRequests: integerSetting('BENCH_SOAK_REQUESTS', 100_000, 0),
       maxSecondsPerRun: integerSetting('BENCH_MAX_SECONDS', 20),
-      only: (process.env.BENCH_ONLY ?? '').split(',').map((key) => key.trim()).filter(Boolean),
+      only: (process.env.BENCH_ONLY ?? '')
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
       enforceTargets: process.env.BENCH_ENFORCE_TARGETS === '1',
       resultsPath: process.env.BENCH_RESULTS || join(tmpdir(), 'nest-mcp-oauth-bench', 'latest.json'),
     };
@@ -190,7 +194,11 @@ function startWorker() {
 // ---------------------------------------------------------------- requests
 
 const jsonRpc = (method, params) => JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
-const modernMeta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+const modernMeta = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 
 const BODIES = {
   legacyCall: jsonRpc('tools/call', { name: 'whoami', arguments: {} }),
@@ -221,7 +229,14 @@ function post(port, host, body, { era = LEGACY, method, name, check, rotate, aut
   };
 }
 
-const get = (port, host, path) => ({ host: '127.0.0.1', port, method: 'GET', path, headers: { Host: host }, check: 'document' });
+const get = (port, host, path) => ({
+  host: '127.0.0.1',
+  port,
+  method: 'GET',
+  path,
+  headers: { Host: host },
+  check: 'document',
+});
 
 /** A JWT whose header and claims are real but whose signature is not the issuer's. */
 function forge(token) {
@@ -238,26 +253,139 @@ function rows(ports, host, tokens) {
   const list = { method: 'tools/list', check: 'tool-list', rotate };
   const { product, sdkExample, sdkModern, nestFloor, floor } = ports;
   return [
-    { key: 'floor', target: 'floor', label: 'floor: node:http JSON-RPC', request: { ...post(floor, host, BODIES.legacyCall, { check: 'ok' }), path: '/' } },
-    { key: 'nestGet', target: 'nestFloor', label: 'nest floor: GET fixed JSON', request: { ...get(nestFloor, host, '/') } },
-    { key: 'nest401', target: 'nestFloor', label: 'nest floor: POST refused 401', request: { ...post(nestFloor, host, BODIES.legacyList, { check: 'refused' }), path: '/' } },
-    { key: 'sdkCall', target: 'sdkExample', label: 'sdk example: tools/call', request: post(sdkExample, host, BODIES.legacyCall, call) },
-    { key: 'sdkList', target: 'sdkExample', label: 'sdk example: tools/list', request: post(sdkExample, host, BODIES.legacyList, list) },
-    { key: 'sdkMissing', target: 'sdkExample', label: 'sdk example: 401 no token', request: post(sdkExample, host, BODIES.legacyList, { check: 'challenge' }) },
-    { key: 'sdkForged', target: 'sdkExample', label: 'sdk example: 401 forged token', request: post(sdkExample, host, BODIES.legacyList, { check: 'forged', authorization: forged }) },
-    { key: 'sdkPrm', target: 'sdkExample', label: 'sdk example: GET PRM', request: get(sdkExample, host, '/.well-known/oauth-protected-resource/mcp') },
-    { key: 'sdkModernCall', target: 'sdkModern', label: 'sdk modern handler alone: tools/call', request: post(sdkModern, host, BODIES.modernCall, { ...call, era: MODERN, rotate: undefined }) },
-    { key: 'sdkModernList', target: 'sdkModern', label: 'sdk modern handler alone: tools/list', request: post(sdkModern, host, BODIES.modernList, { ...list, era: MODERN, rotate: undefined }) },
-    { key: 'call2025', target: 'product', label: `product: tools/call ${LEGACY}`, request: post(product, host, BODIES.legacyCall, call), sdk: 'sdkCall' },
-    { key: 'call2026', target: 'product', label: `product: tools/call ${MODERN}`, request: post(product, host, BODIES.modernCall, { ...call, era: MODERN }), sdk: 'sdkCall' },
-    { key: 'list2025', target: 'product', label: `product: tools/list ${LEGACY}`, request: post(product, host, BODIES.legacyList, list), sdk: 'sdkList' },
-    { key: 'list2026', target: 'product', label: `product: tools/list ${MODERN}`, request: post(product, host, BODIES.modernList, { ...list, era: MODERN }), sdk: 'sdkList' },
-    { key: 'missing', target: 'product', label: 'product: 401 no token', request: post(product, host, BODIES.legacyList, { check: 'challenge' }), sdk: 'sdkMissing', nest: 'nest401' },
-    { key: 'forged', target: 'product', label: 'product: 401 forged token', request: post(product, host, BODIES.legacyList, { check: 'forged', authorization: forged }), sdk: 'sdkForged', nest: 'nest401' },
-    { key: 'prm', target: 'product', label: 'product: GET PRM /mcp', request: get(product, host, '/.well-known/oauth-protected-resource/mcp'), sdk: 'sdkPrm', nest: 'nestGet' },
-    { key: 'prmRoot', target: 'product', label: 'product: GET PRM root', request: get(product, host, '/.well-known/oauth-protected-resource'), nest: 'nestGet' },
-    { key: 'asMetadata', target: 'product', label: 'product: GET AS metadata', request: get(product, host, '/.well-known/oauth-authorization-server'), nest: 'nestGet' },
-    { key: 'oidcMetadata', target: 'product', label: 'product: GET OIDC config', request: get(product, host, '/.well-known/openid-configuration'), nest: 'nestGet' },
+    {
+      key: 'floor',
+      target: 'floor',
+      label: 'floor: node:http JSON-RPC',
+      request: { ...post(floor, host, BODIES.legacyCall, { check: 'ok' }), path: '/' },
+    },
+    {
+      key: 'nestGet',
+      target: 'nestFloor',
+      label: 'nest floor: GET fixed JSON',
+      request: { ...get(nestFloor, host, '/') },
+    },
+    {
+      key: 'nest401',
+      target: 'nestFloor',
+      label: 'nest floor: POST refused 401',
+      request: { ...post(nestFloor, host, BODIES.legacyList, { check: 'refused' }), path: '/' },
+    },
+    {
+      key: 'sdkCall',
+      target: 'sdkExample',
+      label: 'sdk example: tools/call',
+      request: post(sdkExample, host, BODIES.legacyCall, call),
+    },
+    {
+      key: 'sdkList',
+      target: 'sdkExample',
+      label: 'sdk example: tools/list',
+      request: post(sdkExample, host, BODIES.legacyList, list),
+    },
+    {
+      key: 'sdkMissing',
+      target: 'sdkExample',
+      label: 'sdk example: 401 no token',
+      request: post(sdkExample, host, BODIES.legacyList, { check: 'challenge' }),
+    },
+    {
+      key: 'sdkForged',
+      target: 'sdkExample',
+      label: 'sdk example: 401 forged token',
+      request: post(sdkExample, host, BODIES.legacyList, { check: 'forged', authorization: forged }),
+    },
+    {
+      key: 'sdkPrm',
+      target: 'sdkExample',
+      label: 'sdk example: GET PRM',
+      request: get(sdkExample, host, '/.well-known/oauth-protected-resource/mcp'),
+    },
+    {
+      key: 'sdkModernCall',
+      target: 'sdkModern',
+      label: 'sdk modern handler alone: tools/call',
+      request: post(sdkModern, host, BODIES.modernCall, { ...call, era: MODERN, rotate: undefined }),
+    },
+    {
+      key: 'sdkModernList',
+      target: 'sdkModern',
+      label: 'sdk modern handler alone: tools/list',
+      request: post(sdkModern, host, BODIES.modernList, { ...list, era: MODERN, rotate: undefined }),
+    },
+    {
+      key: 'call2025',
+      target: 'product',
+      label: `product: tools/call ${LEGACY}`,
+      request: post(product, host, BODIES.legacyCall, call),
+      sdk: 'sdkCall',
+    },
+    {
+      key: 'call2026',
+      target: 'product',
+      label: `product: tools/call ${MODERN}`,
+      request: post(product, host, BODIES.modernCall, { ...call, era: MODERN }),
+      sdk: 'sdkCall',
+    },
+    {
+      key: 'list2025',
+      target: 'product',
+      label: `product: tools/list ${LEGACY}`,
+      request: post(product, host, BODIES.legacyList, list),
+      sdk: 'sdkList',
+    },
+    {
+      key: 'list2026',
+      target: 'product',
+      label: `product: tools/list ${MODERN}`,
+      request: post(product, host, BODIES.modernList, { ...list, era: MODERN }),
+      sdk: 'sdkList',
+    },
+    {
+      key: 'missing',
+      target: 'product',
+      label: 'product: 401 no token',
+      request: post(product, host, BODIES.legacyList, { check: 'challenge' }),
+      sdk: 'sdkMissing',
+      nest: 'nest401',
+    },
+    {
+      key: 'forged',
+      target: 'product',
+      label: 'product: 401 forged token',
+      request: post(product, host, BODIES.legacyList, { check: 'forged', authorization: forged }),
+      sdk: 'sdkForged',
+      nest: 'nest401',
+    },
+    {
+      key: 'prm',
+      target: 'product',
+      label: 'product: GET PRM /mcp',
+      request: get(product, host, '/.well-known/oauth-protected-resource/mcp'),
+      sdk: 'sdkPrm',
+      nest: 'nestGet',
+    },
+    {
+      key: 'prmRoot',
+      target: 'product',
+      label: 'product: GET PRM root',
+      request: get(product, host, '/.well-known/oauth-protected-resource'),
+      nest: 'nestGet',
+    },
+    {
+      key: 'asMetadata',
+      target: 'product',
+      label: 'product: GET AS metadata',
+      request: get(product, host, '/.well-known/oauth-authorization-server'),
+      nest: 'nestGet',
+    },
+    {
+      key: 'oidcMetadata',
+      target: 'product',
+      label: 'product: GET OIDC config',
+      request: get(product, host, '/.well-known/openid-configuration'),
+      nest: 'nestGet',
+    },
   ];
 }
 
@@ -270,7 +398,7 @@ async function measure(worker, process_, row, issuer) {
   const result = await worker.run(row.request, settings.requests);
   const after = await process_.stats();
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
-  const { type, id, ...measured } = result;
+  const { type: _type, id: _id, ...measured } = result;
   return {
     key: row.key,
     label: row.label,
@@ -287,7 +415,15 @@ async function soak(worker, product, row) {
   const before = await product.stats({ gc: true });
   const result = await worker.run(row.request, settings.soakRequests);
   const after = await product.stats({ gc: true });
-  return { requests: result.completed, errors: result.errors, problems: result.problems, rssBeforeMb: before.rssMb, rssAfterMb: after.rssMb, heapBeforeMb: before.heapUsedMb, heapAfterMb: after.heapUsedMb };
+  return {
+    requests: result.completed,
+    errors: result.errors,
+    problems: result.problems,
+    rssBeforeMb: before.rssMb,
+    rssAfterMb: after.rssMb,
+    heapBeforeMb: before.heapUsedMb,
+    heapAfterMb: after.heapUsedMb,
+  };
 }
 
 // ---------------------------------------------------------------- report
@@ -297,7 +433,19 @@ const fixed = (value, digits = 2) => (value === undefined || Number.isNaN(value)
 
 function table(results, byKey) {
   const floorRps = byKey.floor?.rps;
-  const header = ['row', 'req/s', 'x floor', 'cpu µs/req', 'cpu x sdk', 'rps x sdk', 'rps x nest', 'p50 ms', 'p99 ms', 'errors', 'AS calls'];
+  const header = [
+    'row',
+    'req/s',
+    'x floor',
+    'cpu µs/req',
+    'cpu x sdk',
+    'rps x sdk',
+    'rps x nest',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'AS calls',
+  ];
   const lines = [header];
   for (const result of results) {
     const sdk = byKey[result.sdk];
@@ -317,8 +465,11 @@ function table(results, byKey) {
     ]);
   }
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column].length)));
-  const render = (line) => line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  return [render(header), widths.map((width) => '-'.repeat(width)).join('  '), ...lines.slice(1).map(render)].join('\n');
+  const render = (line) =>
+    line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  return [render(header), widths.map((width) => '-'.repeat(width)).join('  '), ...lines.slice(1).map(render)].join(
+    '\n',
+  );
 }
 
 /** The performance issue's targets, each with what this run measured. */
@@ -334,11 +485,22 @@ function targets(byKey, soaked) {
     ['tools/list 2026-07-28: CPU ≤ 0.6× sdk example', cpu('list2026', 'sdkList'), (v) => v <= 0.6],
     ['401 no token: throughput ≥ 0.7× nest floor 401', rps('missing', 'nest401'), (v) => v >= 0.7],
     ['401 forged token: throughput ≥ 0.7× nest floor 401', rps('forged', 'nest401'), (v) => v >= 0.7],
-    ...['prm', 'prmRoot', 'asMetadata', 'oidcMetadata'].map((key) => [`${byKey[key]?.label ?? key}: throughput ≥ 0.8× nest floor GET`, rps(key, 'nestGet'), (v) => v >= 0.8]),
-    ['memory: RSS growth < 50 MiB over the soak', soaked ? soaked.rssAfterMb - soaked.rssBeforeMb : undefined, (v) => v < 50],
+    ...['prm', 'prmRoot', 'asMetadata', 'oidcMetadata'].map((key) => [
+      `${byKey[key]?.label ?? key}: throughput ≥ 0.8× nest floor GET`,
+      rps(key, 'nestGet'),
+      (v) => v >= 0.8,
+    ]),
+    [
+      'memory: RSS growth < 50 MiB over the soak',
+      soaked ? soaked.rssAfterMb - soaked.rssBeforeMb : undefined,
+      (v) => v < 50,
+    ],
     [
       'verification: 0 authorization-server calls in steady state',
-      ['call2025', 'call2026', 'list2025', 'list2026', 'missing', 'forged'].reduce((sum, key) => sum + (byKey[key]?.issuerCalls ?? 0), 0),
+      ['call2025', 'call2026', 'list2025', 'list2026', 'missing', 'forged'].reduce(
+        (sum, key) => sum + (byKey[key]?.issuerCalls ?? 0),
+        0,
+      ),
       (v) => v === 0,
     ],
   ];
@@ -359,7 +521,8 @@ async function main() {
   const resourceUrl = `http://${host}/mcp`;
   const started = performance.now();
   const tokens = [];
-  for (let i = 0; i < settings.tokens; i++) tokens.push(await issuer.mintAccessToken({ audience: resourceUrl, subject: `user_${i % 100}`, jti: randomUUID() }));
+  for (let i = 0; i < settings.tokens; i++)
+    tokens.push(await issuer.mintAccessToken({ audience: resourceUrl, subject: `user_${i % 100}`, jti: randomUUID() }));
   console.log(`bench: minted ${tokens.length} tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   const processes = {};
@@ -369,11 +532,14 @@ async function main() {
   const memory = {};
   try {
     // Each process is recorded as soon as it is up, so that a failure to start another still stops it.
-    const startTarget = (name, script, options) => TargetProcess.start(name, script, options).then((target) => (processes[name] = target));
+    const startTarget = (name, script, options) =>
+      TargetProcess.start(name, script, options).then((target) => (processes[name] = target));
     const starts = await Promise.allSettled([
       startTarget('floor', join(HERE, 'targets/floor.mjs')),
       startTarget('nestFloor', join(HERE, 'targets/nest-floor.mjs')),
-      startTarget('sdkExample', join(HERE, 'targets/sdk-example.mjs'), { settings: { issuer: issuer.issuer, resourceUrl } }),
+      startTarget('sdkExample', join(HERE, 'targets/sdk-example.mjs'), {
+        settings: { issuer: issuer.issuer, resourceUrl },
+      }),
       startTarget('sdkModern', join(HERE, 'targets/sdk-modern-handler.mjs')),
       startTarget('product', join(ROOT, 'dist/main.js'), {
         port: productPort,
@@ -402,15 +568,25 @@ async function main() {
     const { product } = processes;
     worker = startWorker();
     const ports = Object.fromEntries(Object.entries(processes).map(([name, target]) => [name, target.port]));
-    const selected = rows(ports, host, tokens).filter((row) => settings.only.length === 0 || settings.only.includes(row.key));
-    for (const [name, target] of Object.entries(processes)) memory[name] = { before: (await target.stats({ gc: true })).rssMb };
+    const selected = rows(ports, host, tokens).filter(
+      (row) => settings.only.length === 0 || settings.only.includes(row.key),
+    );
+    for (const [name, target] of Object.entries(processes))
+      memory[name] = { before: (await target.stats({ gc: true })).rssMb };
     for (const row of selected) {
       const result = { ...(await measure(worker, processes[row.target], row, issuer)), sdk: row.sdk, nest: row.nest };
       results.push(result);
-      console.log(`bench:   ${result.label}: ${result.rps.toFixed(0)} req/s, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/req, ${result.errors} errors`);
+      console.log(
+        `bench:   ${result.label}: ${result.rps.toFixed(0)} req/s, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/req, ${result.errors} errors`,
+      );
     }
-    soaked = await soak(worker, product, selected.find((row) => row.key === 'call2025'));
-    for (const [name, target] of Object.entries(processes)) memory[name].after = (await target.stats({ gc: true })).rssMb;
+    soaked = await soak(
+      worker,
+      product,
+      selected.find((row) => row.key === 'call2025'),
+    );
+    for (const [name, target] of Object.entries(processes))
+      memory[name].after = (await target.stats({ gc: true })).rssMb;
   } finally {
     await worker?.close();
     await Promise.all(Object.values(processes).map((target) => target.stop()));
@@ -422,25 +598,53 @@ async function main() {
   console.log('');
   console.log(table(results, byKey));
   console.log('');
-  console.log('cpu µs/req: CPU time of the serving process only. x floor: throughput relative to the bare node:http floor.');
-  console.log('cpu x sdk / rps x sdk: against the SDK example on the same request; rps x nest: against the bare Nest app.');
-  console.log(`RSS MiB before → after, per process (after forced GCs): ${Object.entries(memory).map(([name, m]) => `${name} ${fixed(m.before, 0)} → ${fixed(m.after, 0)}`).join(', ')}`);
+  console.log(
+    'cpu µs/req: CPU time of the serving process only. x floor: throughput relative to the bare node:http floor.',
+  );
+  console.log(
+    'cpu x sdk / rps x sdk: against the SDK example on the same request; rps x nest: against the bare Nest app.',
+  );
+  console.log(
+    `RSS MiB before → after, per process (after forced GCs): ${Object.entries(memory)
+      .map(([name, m]) => `${name} ${fixed(m.before, 0)} → ${fixed(m.after, 0)}`)
+      .join(', ')}`,
+  );
   if (soaked)
     console.log(
       `soak: ${soaked.requests} tools/call with ${settings.tokens} distinct tokens, ${soaked.errors} errors; product RSS ${fixed(soaked.rssBeforeMb, 1)} → ${fixed(soaked.rssAfterMb, 1)} MiB, heap ${fixed(soaked.heapBeforeMb, 1)} → ${fixed(soaked.heapAfterMb, 1)} MiB`,
     );
   console.log('\ntargets (issue: performance):');
-  for (const target of measuredTargets) console.log(`  ${target.met === undefined ? 'n/a ' : target.met ? 'met ' : 'MISS'}  ${target.name}: ${fixed(target.value)}`);
+  for (const target of measuredTargets)
+    console.log(
+      `  ${target.met === undefined ? 'n/a ' : target.met ? 'met ' : 'MISS'}  ${target.name}: ${fixed(target.value)}`,
+    );
 
   const failures = [];
   for (const result of results) {
-    if (result.errors > 0) failures.push(`${result.label}: ${result.errors} wrong answer(s): ${result.problems.map((p) => `${p.problem} (x${p.count})`).join('; ')}`);
+    if (result.errors > 0)
+      failures.push(
+        `${result.label}: ${result.errors} wrong answer(s): ${result.problems.map((p) => `${p.problem} (x${p.count})`).join('; ')}`,
+      );
     if (result.completed === 0) failures.push(`${result.label}: no request completed`);
   }
-  if (soaked?.errors) failures.push(`soak: ${soaked.errors} wrong answer(s): ${soaked.problems.map((p) => p.problem).join('; ')}`);
-  if (settings.enforceTargets) for (const target of measuredTargets) if (target.met === false) failures.push(`target missed: ${target.name} (${fixed(target.value)})`);
+  if (soaked?.errors)
+    failures.push(`soak: ${soaked.errors} wrong answer(s): ${soaked.problems.map((p) => p.problem).join('; ')}`);
+  if (settings.enforceTargets)
+    for (const target of measuredTargets)
+      if (target.met === false) failures.push(`target missed: ${target.name} (${fixed(target.value)})`);
 
-  const report = { timestamp: new Date().toISOString(), node: process.version, cpus: cpus().length, settings: { ...settings, resultsPath: undefined }, results, memory, soak: soaked, targets: measuredTargets, failures, wallSeconds: (performance.now() - wallStart) / 1000 };
+  const report = {
+    timestamp: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    settings: { ...settings, resultsPath: undefined },
+    results,
+    memory,
+    soak: soaked,
+    targets: measuredTargets,
+    failures,
+    wallSeconds: (performance.now() - wallStart) / 1000,
+  };
   mkdirSync(dirname(settings.resultsPath), { recursive: true });
   writeFileSync(settings.resultsPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults: ${settings.resultsPath} (${report.wallSeconds.toFixed(0)} s)`);

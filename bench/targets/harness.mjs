@@ -16,7 +16,13 @@ export async function serveTarget(start) {
         globalThis.gc();
       }
       const { rss, heapUsed } = process.memoryUsage();
-      process.send({ type: 'stats', id: message.id, cpu: process.cpuUsage(), rssMb: rss / MB, heapUsedMb: heapUsed / MB });
+      process.send({
+        type: 'stats',
+        id: message.id,
+        cpu: process.cpuUsage(),
+        rssMb: rss / MB,
+        heapUsedMb: heapUsed / MB,
+      });
     } else if (message.type === 'close') {
       await target.close();
       process.disconnect();

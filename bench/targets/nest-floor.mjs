@@ -7,7 +7,11 @@ import { Controller, Get, Injectable, Module, Post, UnauthorizedException, UseGu
 import { NestFactory } from '@nestjs/core';
 import { serveTarget } from './harness.mjs';
 
-const DOCUMENT = { resource: 'http://localhost/mcp', authorization_servers: ['http://localhost'], bearer_methods_supported: ['header'] };
+const DOCUMENT = {
+  resource: 'http://localhost/mcp',
+  authorization_servers: ['http://localhost'],
+  bearer_methods_supported: ['header'],
+};
 
 class RefuseEveryRequest {
   canActivate() {
@@ -24,7 +28,11 @@ class FloorController {
     return DOCUMENT;
   }
 }
-const method = (name) => [FloorController.prototype, name, Object.getOwnPropertyDescriptor(FloorController.prototype, name)];
+const method = (name) => [
+  FloorController.prototype,
+  name,
+  Object.getOwnPropertyDescriptor(FloorController.prototype, name),
+];
 Get()(...method('document'));
 Post()(...method('refuse'));
 UseGuards(RefuseEveryRequest)(...method('refuse'));

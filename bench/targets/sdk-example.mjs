@@ -18,7 +18,13 @@ await serveTarget(async ({ issuer, resourceUrl }) => {
     async verifyAccessToken(token) {
       try {
         const { payload } = await jwtVerify(token, keys, { issuer, audience: resourceUrl, algorithms: ['RS256'] });
-        return { token, clientId: payload.client_id, scopes: payload.scope.split(' '), expiresAt: payload.exp, extra: { sub: payload.sub } };
+        return {
+          token,
+          clientId: payload.client_id,
+          scopes: payload.scope.split(' '),
+          expiresAt: payload.exp,
+          extra: { sub: payload.sub },
+        };
       } catch {
         throw new InvalidTokenError('Invalid access token');
       }
@@ -27,14 +33,25 @@ await serveTarget(async ({ issuer, resourceUrl }) => {
   const server = () => {
     const mcp = new McpServer({ name: 'sdk-example', version: '1.0.0' });
     mcp.registerTool('whoami', { description: 'Who the caller is' }, (extra) => ({
-      content: [{ type: 'text', text: JSON.stringify({ userId: extra.authInfo?.extra?.sub, clientId: extra.authInfo?.clientId }) }],
+      content: [
+        {
+          type: 'text',
+          text: JSON.stringify({ userId: extra.authInfo?.extra?.sub, clientId: extra.authInfo?.clientId }),
+        },
+      ],
     }));
     return mcp;
   };
 
   const app = createMcpExpressApp({ host: '127.0.0.1', allowedHosts: ['localhost', '127.0.0.1'] });
   const resource = new URL(resourceUrl);
-  app.use(mcpAuthMetadataRouter({ oauthMetadata: metadata, resourceServerUrl: resource, scopesSupported: ['profile', 'email'] }));
+  app.use(
+    mcpAuthMetadataRouter({
+      oauthMetadata: metadata,
+      resourceServerUrl: resource,
+      scopesSupported: ['profile', 'email'],
+    }),
+  );
   const resourceMetadataUrl = `${resource.origin}/.well-known/oauth-protected-resource${resource.pathname}`;
   app.post('/mcp', requireBearerAuth({ verifier, resourceMetadataUrl }), async (request, response) => {
     const mcp = server();

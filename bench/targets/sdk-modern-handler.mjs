@@ -8,7 +8,9 @@ await serveTarget(async () => {
   const handler = createMcpHandler(
     () => {
       const mcp = new McpServer({ name: 'sdk-modern-handler', version: '1.0.0' });
-      mcp.registerTool('whoami', { description: 'Who the caller is' }, () => ({ content: [{ type: 'text', text: '{"userId":null}' }] }));
+      mcp.registerTool('whoami', { description: 'Who the caller is' }, () => ({
+        content: [{ type: 'text', text: '{"userId":null}' }],
+      }));
       return mcp;
     },
     { legacy: 'reject' },
@@ -16,12 +18,19 @@ await serveTarget(async () => {
   const target = await listen(async (request, response) => {
     const body = await readBody(request);
     const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(name, value);
-    const answer = await handler.fetch(new Request(`http://${request.headers.host}${request.url}`, { method: request.method, headers, body }), {
-      parsedBody: JSON.parse(body),
-    });
+    for (const [name, value] of Object.entries(request.headers))
+      if (typeof value === 'string') headers.set(name, value);
+    const answer = await handler.fetch(
+      new Request(`http://${request.headers.host}${request.url}`, { method: request.method, headers, body }),
+      {
+        parsedBody: JSON.parse(body),
+      },
+    );
     const bytes = Buffer.from(await answer.arrayBuffer());
-    response.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json', 'Content-Length': bytes.length });
+    response.writeHead(answer.status, {
+      'Content-Type': answer.headers.get('content-type') ?? 'application/json',
+      'Content-Length': bytes.length,
+    });
     response.end(bytes);
   });
   return { port: target.port, close: async () => (await handler.close?.(), target.close()) };

@@ -6,7 +6,9 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const ANY_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/;
 
 const headerOnly = (): BearerChallengeError =>
-  BearerChallengeError.invalidRequest('Access tokens are accepted only in the Authorization header, never in the URL or the request body.');
+  BearerChallengeError.invalidRequest(
+    'Access tokens are accepted only in the Authorization header, never in the URL or the request body.',
+  );
 
 function hasFormBodyToken(request: Request): boolean {
   if (!request.is('application/x-www-form-urlencoded')) return false;
@@ -21,13 +23,19 @@ function hasFormBodyToken(request: Request): boolean {
 export function extractBearerToken(request: Request): string | undefined {
   if (request.query && Object.prototype.hasOwnProperty.call(request.query, 'access_token')) throw headerOnly();
   if (hasFormBodyToken(request)) throw headerOnly();
-  const authorizationHeaders = request.rawHeaders.filter((_, index) => index % 2 === 0 && request.rawHeaders[index].toLowerCase() === 'authorization');
-  if (authorizationHeaders.length > 1) throw BearerChallengeError.invalidRequest('Send exactly one Authorization header.');
+  const authorizationHeaders = request.rawHeaders.filter(
+    (_, index) => index % 2 === 0 && request.rawHeaders[index].toLowerCase() === 'authorization',
+  );
+  if (authorizationHeaders.length > 1)
+    throw BearerChallengeError.invalidRequest('Send exactly one Authorization header.');
   const header = request.headers.authorization?.trim();
   if (!header) return undefined;
   const scheme = ANY_SCHEME.exec(header)?.[1];
   if (!scheme || scheme.toLowerCase() !== 'bearer') return undefined;
   const match = BEARER.exec(header);
-  if (!match) throw BearerChallengeError.invalidRequest('The Authorization header must be "Bearer <token>" with exactly one token.');
+  if (!match)
+    throw BearerChallengeError.invalidRequest(
+      'The Authorization header must be "Bearer <token>" with exactly one token.',
+    );
   return match[1];
 }

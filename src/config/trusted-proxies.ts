@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import { ValidateBy } from 'class-validator';
 
-/** Express's names for address ranges (proxy-addr): 127.0.0.1/8 and ::1, 169.254.0.0/16 and fe80::/10, 10/8, 172.16/12, 192.168/16 and fc00::/7. */
+/**
+ * Express's names for address ranges (proxy-addr): 127.0.0.1/8 and ::1, 169.254.0.0/16 and fe80::/10,
+ * 10/8, 172.16/12, 192.168/16 and fc00::/7.
+ */
 const KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Splits `TRUSTED_PROXIES` into the entries Express's `trust proxy` setting takes; empty trusts no proxy. */
@@ -30,9 +33,13 @@ export function TrustedProxyList(): PropertyDecorator {
     {
       name: 'isTrustedProxyList',
       validator: {
-        validate: (value: unknown): boolean => typeof value === 'string' && parseTrustedProxies(value).every(isTrustedProxyEntry),
+        validate: (value: unknown): boolean =>
+          typeof value === 'string' && parseTrustedProxies(value).every(isTrustedProxyEntry),
       },
     },
-    { message: 'must be a comma-separated list of proxy addresses: IPs, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal' },
+    {
+      message:
+        'must be a comma-separated list of proxy addresses: IPs, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    },
   );
 }

@@ -1,4 +1,7 @@
-/** Errors the application raises on purpose. {@link HttpErrorFilter} is the one place that turns them into HTTP answers. */
+/**
+ * Errors the application raises on purpose. {@link HttpErrorFilter} is the one place that turns them
+ * into HTTP answers.
+ */
 export abstract class AppError extends Error {
   abstract readonly status: number;
 
@@ -44,7 +47,10 @@ export class BearerChallengeError extends AppError {
     return new BearerChallengeError('invalid_request', description, 'malformed');
   }
 
-  static invalidToken(description: string, reason: 'invalid' | 'expired' | 'audience' = 'invalid'): BearerChallengeError {
+  static invalidToken(
+    description: string,
+    reason: 'invalid' | 'expired' | 'audience' = 'invalid',
+  ): BearerChallengeError {
     return new BearerChallengeError('invalid_token', description, reason);
   }
 

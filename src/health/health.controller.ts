@@ -25,7 +25,8 @@ export class HealthController {
     try {
       return await this.health.check(this.readiness.checks());
     } catch (error) {
-      if (error instanceof ServiceUnavailableException) throw new NotReadyError(error.getResponse() as HealthCheckResult);
+      if (error instanceof ServiceUnavailableException)
+        throw new NotReadyError(error.getResponse() as HealthCheckResult);
       throw error;
     }
   }

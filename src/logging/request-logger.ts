@@ -124,7 +124,8 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
   readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
     const started = Date.now();
     const forwarded = request.headers['x-request-id'];
-    const requestId = typeof forwarded === 'string' && FORWARDABLE_REQUEST_ID.test(forwarded) ? forwarded : randomUUID();
+    const requestId =
+      typeof forwarded === 'string' && FORWARDABLE_REQUEST_ID.test(forwarded) ? forwarded : randomUUID();
     response.setHeader('X-Request-Id', requestId);
     if (!UNLOGGED_PATHS.has(request.path))
       response.once('close', () => this.logAccess(request, response, requestId, Date.now() - started));

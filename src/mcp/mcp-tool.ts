@@ -39,7 +39,8 @@ export interface ToolContext {
 
 /** The caller of a tool that requires sign-in; the registry never runs such a tool anonymously. */
 export function signedInIdentity(context: ToolContext): VerifiedIdentity {
-  if (!context.identity) throw new Error('This tool requires a signed-in user, and the registry let an anonymous call through.');
+  if (!context.identity)
+    throw new Error('This tool requires a signed-in user, and the registry let an anonymous call through.');
   return context.identity;
 }
 
@@ -54,4 +55,5 @@ export const McpToolMetadata = DiscoveryService.createDecorator<McpToolOptions>(
  * Marks an injectable class as an MCP tool. Any module imported by the application can declare
  * tools this way; they are found once, at start.
  */
-export const McpTool = (options: McpToolOptions): ClassDecorator => applyDecorators(Injectable(), McpToolMetadata(options));
+export const McpTool = (options: McpToolOptions): ClassDecorator =>
+  applyDecorators(Injectable(), McpToolMetadata(options));

@@ -25,7 +25,8 @@ export class RoutePatternRecorder implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     const route: unknown = request.route;
-    if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string') patterns.set(request, `${request.baseUrl}${route.path}`);
+    if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string')
+      patterns.set(request, `${request.baseUrl}${route.path}`);
     return true;
   }
 }

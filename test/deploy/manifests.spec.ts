@@ -19,7 +19,10 @@ import { Secret, type ISecret } from 'kubernetes-models/v1/Secret';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress, type IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
-import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import {
+  HorizontalPodAutoscaler,
+  type IHorizontalPodAutoscaler,
+} from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { loadAppConfig } from '../../src/config/app-config.js';
 import { ConfigurationError } from '../../src/config/environment.js';
@@ -32,7 +35,12 @@ const isExample = (file: string): boolean => /\.example\.ya?ml$/.test(file);
 
 const APP = 'nest-mcp-oauth';
 const CONTAINER = APP;
-const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of'];
+const REQUIRED_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+];
 const CLERK_SECRET_KEYS = ['CLERK_SECRET_KEY', 'CLERK_PUBLISHABLE_KEY'];
 
 // ---------------------------------------------------------------------------------------------
@@ -41,7 +49,12 @@ const CLERK_SECRET_KEYS = ['CLERK_SECRET_KEY', 'CLERK_PUBLISHABLE_KEY'];
 interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -77,7 +90,9 @@ function parseYaml(text: string, file: string): unknown[] {
 }
 
 function loadDeploySet(): DeploySet {
-  const files = readdirSync(DEPLOY_DIR).filter((file) => /\.ya?ml$/.test(file)).sort();
+  const files = readdirSync(DEPLOY_DIR)
+    .filter((file) => /\.ya?ml$/.test(file))
+    .sort();
   const manifests: Manifest[] = [];
   let kustomization: Kustomization = {};
   for (const file of files) {
@@ -108,18 +123,33 @@ const MODELS = new Map<string, ModelClass>(
   ]),
 );
 
-const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'data', 'stringData', 'binaryData', 'type', 'immutable']);
+const TOP_LEVEL_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'spec',
+  'data',
+  'stringData',
+  'binaryData',
+  'type',
+  'immutable',
+]);
 
 function schemaProblems(manifest: Manifest): string[] {
   const { file, object } = manifest;
-  if (typeof object !== 'object' || object === null || Array.isArray(object)) return [`${file}: a document is not an object`];
+  if (typeof object !== 'object' || object === null || Array.isArray(object))
+    return [`${file}: a document is not an object`];
   const id = `${file} ${object.kind}/${object.metadata?.name ?? '?'}`;
   const Model = MODELS.get(`${object.apiVersion}/${object.kind}`);
-  if (!Model) return [`${id}: apiVersion ${object.apiVersion} kind ${object.kind} is not one this test validates (${[...MODELS.keys()].join(', ')})`];
+  if (!Model)
+    return [
+      `${id}: apiVersion ${object.apiVersion} kind ${object.kind} is not one this test validates (${[...MODELS.keys()].join(', ')})`,
+    ];
   const problems: string[] = [];
   // The OpenAPI schemas allow unknown fields (the API server drops or, with strict validation,
   // refuses them), so at least catch misspelt top-level fields here.
-  for (const field of Object.keys(object)) if (!TOP_LEVEL_FIELDS.has(field)) problems.push(`${id}: unknown top-level field "${field}"`);
+  for (const field of Object.keys(object))
+    if (!TOP_LEVEL_FIELDS.has(field)) problems.push(`${id}: unknown top-level field "${field}"`);
   try {
     new Model(object as never).validate();
   } catch (error) {
@@ -131,7 +161,8 @@ function schemaProblems(manifest: Manifest): string[] {
 // ---------------------------------------------------------------------------------------------
 // Cross-object invariants
 
-const objectsOf = <T>(set: DeploySet, kind: string): T[] => set.manifests.filter((m) => m.object.kind === kind).map((m) => m.object as unknown as T);
+const objectsOf = <T>(set: DeploySet, kind: string): T[] =>
+  set.manifests.filter((m) => m.object.kind === kind).map((m) => m.object as unknown as T);
 
 /** A selector selects a label set when it is non-empty and each of its pairs is in the set. */
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -144,15 +175,27 @@ function quantity(value: string | number | undefined): number {
   if (value === undefined) return Number.NaN;
   const match = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(value));
   if (!match) return Number.NaN;
-  const factors: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-  return Number(match[1]) * (match[2] ? factors[match[2]]! : 1);
+  const factors: Record<string, number> = {
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+  };
+  return Number(match[1]) * (match[2] ? factors[match[2]] : 1);
 }
 
 function probeProblems(name: string, probe: IProbe | undefined, path: string): string[] {
   if (!probe) return [`Deployment: ${name} is missing`];
   const get = probe.httpGet;
   if (get?.path !== path || get.port !== 'http' || (get.scheme !== undefined && get.scheme !== 'HTTP')) {
-    return [`Deployment: ${name} must be an HTTP GET of ${path} on the port named http (got ${JSON.stringify(get ?? probe)})`];
+    return [
+      `Deployment: ${name} must be an HTTP GET of ${path} on the port named http (got ${JSON.stringify(get ?? probe)})`,
+    ];
   }
   return [];
 }
@@ -163,7 +206,7 @@ function preStopSeconds(container: IContainer): number | string {
   if (!hook) return 0;
   if (hook.sleep) return hook.sleep.seconds;
   const command = hook.exec?.command ?? [];
-  if (command.length === 2 && /(^|\/)sleep$/.test(command[0]!) && /^\d+$/.test(command[1]!)) return Number(command[1]);
+  if (command.length === 2 && /(^|\/)sleep$/.test(command[0]) && /^\d+$/.test(command[1])) return Number(command[1]);
   return `cannot tell how long the preStop hook ${JSON.stringify(hook)} takes`;
 }
 
@@ -207,7 +250,8 @@ function invariantProblems(set: DeploySet): string[] {
   for (const { file, object } of set.manifests) {
     const id = `${file} ${object.kind}/${object.metadata?.name ?? '?'}`;
     if (!object.metadata?.name) fail(`${id}: metadata.name is missing`);
-    if (object.metadata?.namespace) fail(`${id}: sets metadata.namespace; leave the namespace to kubectl -n or an overlay`);
+    if (object.metadata?.namespace)
+      fail(`${id}: sets metadata.namespace; leave the namespace to kubectl -n or an overlay`);
     const key = `${object.kind}/${object.metadata?.name}`;
     if (seen.has(key)) fail(`${id}: defined twice`);
     seen.add(key);
@@ -223,10 +267,26 @@ function invariantProblems(set: DeploySet): string[] {
   const ingresses = objectsOf<IIngress>(set, 'Ingress');
   const hpas = objectsOf<IHorizontalPodAutoscaler>(set, 'HorizontalPodAutoscaler');
   const pdbs = objectsOf<IPodDisruptionBudget>(set, 'PodDisruptionBudget');
-  for (const [kind, list] of Object.entries({ ConfigMap: configMaps, Secret: secrets, Deployment: deployments, Service: services, Ingress: ingresses, HorizontalPodAutoscaler: hpas, PodDisruptionBudget: pdbs })) {
+  for (const [kind, list] of Object.entries({
+    ConfigMap: configMaps,
+    Secret: secrets,
+    Deployment: deployments,
+    Service: services,
+    Ingress: ingresses,
+    HorizontalPodAutoscaler: hpas,
+    PodDisruptionBudget: pdbs,
+  })) {
     if (list.length !== 1) fail(`expected exactly one ${kind} in deploy/, found ${list.length}`);
   }
-  const [configMap, secret, deployment, service, ingress, hpa, pdb] = [configMaps[0], secrets[0], deployments[0], services[0], ingresses[0], hpas[0], pdbs[0]];
+  const [configMap, secret, deployment, service, ingress, hpa, pdb] = [
+    configMaps[0],
+    secrets[0],
+    deployments[0],
+    services[0],
+    ingresses[0],
+    hpas[0],
+    pdbs[0],
+  ];
   if (!configMap || !secret || !deployment || !service || !ingress || !hpa || !pdb) return problems;
   const config = configMap.data ?? {};
 
@@ -235,9 +295,11 @@ function invariantProblems(set: DeploySet): string[] {
   const pod = spec?.template.spec;
   const podLabels = spec?.template.metadata?.labels;
   if (!spec || !pod) return [...problems, 'Deployment: spec.template.spec is missing'];
-  if (!selects(spec.selector.matchLabels, podLabels)) fail('Deployment: spec.selector.matchLabels must select the pod template labels');
+  if (!selects(spec.selector.matchLabels, podLabels))
+    fail('Deployment: spec.selector.matchLabels must select the pod template labels');
   if (spec.selector.matchExpressions?.length) fail('Deployment: use matchLabels only in spec.selector');
-  if (spec.selector.matchLabels?.['app.kubernetes.io/version']) fail('Deployment: the selector is immutable and must not contain the version label');
+  if (spec.selector.matchLabels?.['app.kubernetes.io/version'])
+    fail('Deployment: the selector is immutable and must not contain the version label');
   if ((spec.replicas ?? 1) < 2) fail('Deployment: spec.replicas must be at least 2');
   const rolling = spec.strategy?.rollingUpdate;
   if (spec.strategy?.type !== 'RollingUpdate' || rolling?.maxUnavailable !== 0 || rolling.maxSurge !== 1) {
@@ -246,19 +308,30 @@ function invariantProblems(set: DeploySet): string[] {
   if (pod.automountServiceAccountToken !== false) fail('Deployment: automountServiceAccountToken must be false');
 
   const spread = (pod.topologySpreadConstraints ?? []).some(
-    (constraint) => constraint.topologyKey === 'kubernetes.io/hostname' && selects(constraint.labelSelector?.matchLabels, podLabels),
+    (constraint) =>
+      constraint.topologyKey === 'kubernetes.io/hostname' && selects(constraint.labelSelector?.matchLabels, podLabels),
   );
   const antiAffinity = [
     ...(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []),
-    ...(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((term) => term.podAffinityTerm),
-  ].some((term) => term.topologyKey === 'kubernetes.io/hostname' && selects(term.labelSelector?.matchLabels, podLabels));
-  if (!spread && !antiAffinity) fail('Deployment: replicas must be spread across nodes (topologySpreadConstraints or podAntiAffinity on kubernetes.io/hostname selecting the pods)');
+    ...(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map(
+      (term) => term.podAffinityTerm,
+    ),
+  ].some(
+    (term) => term.topologyKey === 'kubernetes.io/hostname' && selects(term.labelSelector?.matchLabels, podLabels),
+  );
+  if (!spread && !antiAffinity)
+    fail(
+      'Deployment: replicas must be spread across nodes (topologySpreadConstraints or podAntiAffinity on kubernetes.io/hostname selecting the pods)',
+    );
 
   const podSecurity = pod.securityContext ?? {};
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     const id = `Deployment container ${container.name}`;
     if (!container.image) fail(`${id}: image is missing`);
-    else if (!/(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(container.image.replace(/^[^/]*\//, '')) || container.image.endsWith(':latest')) {
+    else if (
+      !/(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(container.image.replace(/^[^/]*\//, '')) ||
+      container.image.endsWith(':latest')
+    ) {
       fail(`${id}: image ${container.image} must carry a fixed tag or digest (not :latest)`);
     }
     const security = container.securityContext ?? {};
@@ -277,11 +350,13 @@ function invariantProblems(set: DeploySet): string[] {
     const resources = container.resources;
     for (const kind of ['requests', 'limits'] as const) {
       for (const resource of ['cpu', 'memory']) {
-        if (Number.isNaN(quantity(resources?.[kind]?.[resource]))) fail(`${id}: resources.${kind}.${resource} must be set`);
+        if (Number.isNaN(quantity(resources?.[kind]?.[resource])))
+          fail(`${id}: resources.${kind}.${resource} must be set`);
       }
     }
     for (const resource of ['cpu', 'memory']) {
-      if (quantity(resources?.requests?.[resource]) > quantity(resources?.limits?.[resource])) fail(`${id}: ${resource} request exceeds its limit`);
+      if (quantity(resources?.requests?.[resource]) > quantity(resources?.limits?.[resource]))
+        fail(`${id}: ${resource} request exceeds its limit`);
     }
 
     for (const source of container.envFrom ?? []) {
@@ -295,10 +370,20 @@ function invariantProblems(set: DeploySet): string[] {
     for (const variable of container.env ?? []) {
       const fromConfigMap = variable.valueFrom?.configMapKeyRef;
       const fromSecret = variable.valueFrom?.secretKeyRef;
-      if (fromConfigMap && configMaps.find((item) => item.metadata?.name === fromConfigMap.name)?.data?.[fromConfigMap.key] === undefined) {
-        fail(`${id}: env ${variable.name} refers to a missing ConfigMap key ${fromConfigMap.name}/${fromConfigMap.key}`);
+      if (
+        fromConfigMap &&
+        configMaps.find((item) => item.metadata?.name === fromConfigMap.name)?.data?.[fromConfigMap.key] === undefined
+      ) {
+        fail(
+          `${id}: env ${variable.name} refers to a missing ConfigMap key ${fromConfigMap.name}/${fromConfigMap.key}`,
+        );
       }
-      if (fromSecret && !secrets.some((item) => item.metadata?.name === fromSecret.name && fromSecret.key in { ...item.data, ...item.stringData })) {
+      if (
+        fromSecret &&
+        !secrets.some(
+          (item) => item.metadata?.name === fromSecret.name && fromSecret.key in { ...item.data, ...item.stringData },
+        )
+      ) {
         fail(`${id}: env ${variable.name} refers to a missing Secret key ${fromSecret.name}/${fromSecret.key}`);
       }
     }
@@ -308,13 +393,15 @@ function invariantProblems(set: DeploySet): string[] {
   if (!app) return [...problems, `Deployment: no container named ${CONTAINER}`];
   const httpPort = app.ports?.find((port) => port.name === 'http');
   const expectedPort = Number(config.PORT ?? 3000);
-  if (httpPort?.containerPort !== expectedPort) fail(`Deployment: the container must expose port ${expectedPort} (the app's PORT) named http`);
+  if (httpPort?.containerPort !== expectedPort)
+    fail(`Deployment: the container must expose port ${expectedPort} (the app's PORT) named http`);
   problems.push(...probeProblems('livenessProbe', app.livenessProbe, '/healthz'));
   problems.push(...probeProblems('readinessProbe', app.readinessProbe, '/readyz'));
   problems.push(...probeProblems('startupProbe', app.startupProbe, '/healthz'));
 
   const tmp = app.volumeMounts?.find((mount) => mount.mountPath === '/tmp');
-  if (!tmp || !pod.volumes?.some((volume) => volume.name === tmp.name && volume.emptyDir)) fail('Deployment: /tmp must be an emptyDir (the root filesystem is read-only)');
+  if (!tmp || !pod.volumes?.some((volume) => volume.name === tmp.name && volume.emptyDir))
+    fail('Deployment: /tmp must be an emptyDir (the root filesystem is read-only)');
 
   problems.push(...heapProblems(app));
 
@@ -326,21 +413,27 @@ function invariantProblems(set: DeploySet): string[] {
   if (!Number.isInteger(drain)) fail('ConfigMap: SHUTDOWN_GRACE_SECONDS must be a whole number of seconds');
   else if (typeof preStop === 'string') fail(`Deployment: ${preStop}`);
   else if (!(grace > drain + preStop)) {
-    fail(`Deployment: terminationGracePeriodSeconds (${grace}) must exceed SHUTDOWN_GRACE_SECONDS (${drain}) + preStop (${preStop})`);
+    fail(
+      `Deployment: terminationGracePeriodSeconds (${grace}) must exceed SHUTDOWN_GRACE_SECONDS (${drain}) + preStop (${preStop})`,
+    );
   }
-  if (app.lifecycle?.preStop?.exec && /distroless/.test(dockerfile())) fail('Deployment: preStop runs sleep, which a distroless image lacks');
+  if (app.lifecycle?.preStop?.exec && /distroless/.test(dockerfile()))
+    fail('Deployment: preStop runs sleep, which a distroless image lacks');
 
   // --- Service ---------------------------------------------------------------------------------
   if ((service.spec?.type ?? 'ClusterIP') !== 'ClusterIP') fail('Service: type must be ClusterIP');
   if (!selects(service.spec?.selector, podLabels)) fail('Service: spec.selector must select the Deployment pod labels');
   const servicePort = service.spec?.ports?.find((port) => port.name === 'http');
   if (servicePort?.port !== 80) fail('Service: port 80 named http is missing');
-  else if (servicePort.targetPort !== 'http' && servicePort.targetPort !== httpPort?.containerPort) fail('Service: port 80 must target the container port named http');
+  else if (servicePort.targetPort !== 'http' && servicePort.targetPort !== httpPort?.containerPort)
+    fail('Service: port 80 must target the container port named http');
 
   // --- Ingress ---------------------------------------------------------------------------------
   const annotations = ingress.metadata?.annotations ?? {};
-  if (annotations['nginx.ingress.kubernetes.io/proxy-buffering'] !== 'off') fail('Ingress: proxy buffering must be off for streaming (SSE) responses');
-  if (!(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 300)) fail('Ingress: proxy-read-timeout must be at least 300 seconds for long streams');
+  if (annotations['nginx.ingress.kubernetes.io/proxy-buffering'] !== 'off')
+    fail('Ingress: proxy buffering must be off for streaming (SSE) responses');
+  if (!(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 300))
+    fail('Ingress: proxy-read-timeout must be at least 300 seconds for long streams');
   let publicHost: string | undefined;
   try {
     publicHost = new URL(config.PUBLIC_BASE_URL ?? '').hostname;
@@ -348,35 +441,62 @@ function invariantProblems(set: DeploySet): string[] {
     fail('ConfigMap: PUBLIC_BASE_URL is not a URL');
   }
   const rules = ingress.spec?.rules ?? [];
-  if (!rules.some((rule) => rule.host === publicHost)) fail(`Ingress: no rule for the host of PUBLIC_BASE_URL (${publicHost})`);
-  if (!ingress.spec?.tls?.some((tls) => tls.hosts?.includes(publicHost ?? '') && tls.secretName)) fail(`Ingress: TLS must cover ${publicHost}`);
+  if (!rules.some((rule) => rule.host === publicHost))
+    fail(`Ingress: no rule for the host of PUBLIC_BASE_URL (${publicHost})`);
+  if (!ingress.spec?.tls?.some((tls) => tls.hosts?.includes(publicHost ?? '') && tls.secretName))
+    fail(`Ingress: TLS must cover ${publicHost}`);
   for (const path of rules.flatMap((rule) => rule.http?.paths ?? [])) {
     const backend = path.backend.service;
     const wanted = backend?.port;
-    if (!backend || backend.name !== service.metadata?.name) fail(`Ingress: path ${path.path} must route to Service ${service.metadata?.name}`);
-    else if (!wanted || !service.spec?.ports?.some((port) => (wanted.name !== undefined && port.name === wanted.name) || port.port === wanted.number)) {
+    if (!backend || backend.name !== service.metadata?.name)
+      fail(`Ingress: path ${path.path} must route to Service ${service.metadata?.name}`);
+    else if (
+      !wanted ||
+      !service.spec?.ports?.some(
+        (port) => (wanted.name !== undefined && port.name === wanted.name) || port.port === wanted.number,
+      )
+    ) {
       fail(`Ingress: path ${path.path} names a port the Service lacks`);
     }
   }
-  const prefixes = rules.flatMap((rule) => rule.http?.paths ?? []).filter((path) => path.pathType === 'Prefix').map((path) => path.path);
+  const prefixes = rules
+    .flatMap((rule) => rule.http?.paths ?? [])
+    .filter((path) => path.pathType === 'Prefix')
+    .map((path) => path.path);
   for (const needed of [config.MCP_PATH, '/.well-known'])
-    if (!prefixes.includes(needed) && !prefixes.includes('/')) fail(`Ingress: ${needed} (Prefix) must reach the server`);
-  if (prefixes.includes('/')) fail('Ingress: do not route the whole host (/ Prefix): /metrics, /healthz and /readyz must stay inside the cluster');
+    if (!prefixes.includes(needed) && !prefixes.includes('/'))
+      fail(`Ingress: ${needed} (Prefix) must reach the server`);
+  if (prefixes.includes('/'))
+    fail(
+      'Ingress: do not route the whole host (/ Prefix): /metrics, /healthz and /readyz must stay inside the cluster',
+    );
   const maxReplicas = Math.max(spec.replicas ?? 1, hpa.spec?.maxReplicas ?? 1);
-  if (config.MCP_SESSION_MODE === 'stateful' && maxReplicas > 1 && !annotations['nginx.ingress.kubernetes.io/affinity']) {
+  if (
+    config.MCP_SESSION_MODE === 'stateful' &&
+    maxReplicas > 1 &&
+    !annotations['nginx.ingress.kubernetes.io/affinity']
+  ) {
     fail('Ingress: MCP_SESSION_MODE=stateful with more than one replica needs session affinity');
   }
 
   // --- HPA and PDB -----------------------------------------------------------------------------
   const target = hpa.spec?.scaleTargetRef;
-  if (target?.apiVersion !== 'apps/v1' || target.kind !== 'Deployment' || target.name !== deployment.metadata?.name) fail('HPA: scaleTargetRef must be the Deployment');
-  if ((hpa.spec?.minReplicas ?? 1) < 2 || (hpa.spec?.maxReplicas ?? 0) < (hpa.spec?.minReplicas ?? 1)) fail('HPA: needs minReplicas >= 2 and maxReplicas >= minReplicas');
+  if (target?.apiVersion !== 'apps/v1' || target.kind !== 'Deployment' || target.name !== deployment.metadata?.name)
+    fail('HPA: scaleTargetRef must be the Deployment');
+  if ((hpa.spec?.minReplicas ?? 1) < 2 || (hpa.spec?.maxReplicas ?? 0) < (hpa.spec?.minReplicas ?? 1))
+    fail('HPA: needs minReplicas >= 2 and maxReplicas >= minReplicas');
   const cpu = hpa.spec?.metrics?.find((metric) => metric.type === 'Resource' && metric.resource?.name === 'cpu');
-  if (cpu?.resource?.target.type !== 'Utilization' || !cpu.resource.target.averageUtilization) fail('HPA: needs a CPU utilization target');
-  if (!selects(pdb.spec?.selector?.matchLabels, podLabels)) fail('PDB: spec.selector.matchLabels must select the Deployment pod labels');
+  if (cpu?.resource?.target.type !== 'Utilization' || !cpu.resource.target.averageUtilization)
+    fail('HPA: needs a CPU utilization target');
+  if (!selects(pdb.spec?.selector?.matchLabels, podLabels))
+    fail('PDB: spec.selector.matchLabels must select the Deployment pod labels');
   if (pdb.spec?.selector?.matchExpressions?.length) fail('PDB: use matchLabels only');
   const minAvailable = pdb.spec?.minAvailable;
-  if (typeof minAvailable !== 'number' || minAvailable < 1 || minAvailable >= (hpa.spec?.minReplicas ?? spec.replicas ?? 1)) {
+  if (
+    typeof minAvailable !== 'number' ||
+    minAvailable < 1 ||
+    minAvailable >= (hpa.spec?.minReplicas ?? spec.replicas ?? 1)
+  ) {
     fail('PDB: minAvailable must be a number >= 1 and below the smallest replica count, or node drains block');
   }
 
@@ -386,7 +506,10 @@ function invariantProblems(set: DeploySet): string[] {
     if (!(key in { ...secret.data, ...secret.stringData })) fail(`Secret: ${key} is missing`);
   }
   // The server itself must accept the ConfigMap (with well-formed Clerk keys supplied) ...
-  const wellFormedKeys = { CLERK_SECRET_KEY: 'sk_live_placeholder', CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}` };
+  const wellFormedKeys = {
+    CLERK_SECRET_KEY: 'sk_live_placeholder',
+    CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`,
+  };
   try {
     const loaded = loadAppConfig({ ...config, ...wellFormedKeys });
     if (!loaded.server.isProduction) fail('ConfigMap: NODE_ENV must be production');
@@ -410,15 +533,18 @@ function invariantProblems(set: DeploySet): string[] {
 
   // --- Kustomization -------------------------------------------------------------------------------
   const kustomization = set.kustomization;
-  if (kustomization.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || kustomization.kind !== 'Kustomization') fail(`${KUSTOMIZATION}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
+  if (kustomization.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || kustomization.kind !== 'Kustomization')
+    fail(`${KUSTOMIZATION}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
   const resources = Array.isArray(kustomization.resources) ? kustomization.resources.map(String) : [];
   if (new Set(resources).size !== resources.length) fail(`${KUSTOMIZATION}: lists a file twice`);
   for (const file of set.files) {
     if (file === KUSTOMIZATION) continue;
-    if (isExample(file) && resources.includes(file)) fail(`${KUSTOMIZATION}: must not list ${file}: applying it would overwrite the real values`);
+    if (isExample(file) && resources.includes(file))
+      fail(`${KUSTOMIZATION}: must not list ${file}: applying it would overwrite the real values`);
     if (!isExample(file) && !resources.includes(file)) fail(`${KUSTOMIZATION}: does not list ${file}`);
   }
-  for (const file of resources) if (!set.files.includes(file)) fail(`${KUSTOMIZATION}: lists ${file}, which is not in deploy/`);
+  for (const file of resources)
+    if (!set.files.includes(file)) fail(`${KUSTOMIZATION}: lists ${file}, which is not in deploy/`);
 
   return problems;
 }
@@ -434,13 +560,24 @@ function problemsIn(set: DeploySet): string[] {
 
 const deploySet = loadDeploySet();
 const kinds = deploySet.manifests.map((manifest) => manifest.object.kind);
-const manifestOf = (set: DeploySet, kind: string): KubeObject => set.manifests.find((manifest) => manifest.object.kind === kind)!.object;
+const manifestOf = (set: DeploySet, kind: string): KubeObject =>
+  set.manifests.find((manifest) => manifest.object.kind === kind)!.object;
 const appContainer = (set: DeploySet): IContainer =>
-  (manifestOf(set, 'Deployment') as unknown as IDeployment).spec!.template.spec!.containers.find((container) => container.name === CONTAINER)!;
+  (manifestOf(set, 'Deployment') as unknown as IDeployment).spec!.template.spec!.containers.find(
+    (container) => container.name === CONTAINER,
+  )!;
 
 describe('deploy/ manifests', () => {
   it('holds one object of each expected kind', () => {
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'PodDisruptionBudget', 'Secret', 'Service']);
+    expect([...kinds].sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Ingress',
+      'PodDisruptionBudget',
+      'Secret',
+      'Service',
+    ]);
     expect(deploySet.files).toContain(KUSTOMIZATION);
   });
 
@@ -461,7 +598,9 @@ describe('deploy/ manifests', () => {
     expect(deployment.spec?.replicas).toBe(2);
     expect(container.image).toBe('ghcr.io/example/nest-mcp-oauth:0.1.0');
     expect(container.lifecycle?.preStop?.exec?.command).toEqual(['sleep', '5']);
-    expect(container.securityContext?.runAsUser ?? deployment.spec?.template.spec?.securityContext?.runAsUser).toBe(1000);
+    expect(container.securityContext?.runAsUser ?? deployment.spec?.template.spec?.securityContext?.runAsUser).toBe(
+      1000,
+    );
     expect((manifestOf(deploySet, 'ConfigMap') as unknown as IConfigMap).data).toMatchObject({
       NODE_ENV: 'production',
       PUBLIC_BASE_URL: 'https://mcp.example.com',
@@ -473,7 +612,9 @@ describe('deploy/ manifests', () => {
     });
     const hpa = manifestOf(deploySet, 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler;
     expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).toEqual([2, 10]);
-    expect((manifestOf(deploySet, 'PodDisruptionBudget') as unknown as IPodDisruptionBudget).spec?.minAvailable).toBe(1);
+    expect((manifestOf(deploySet, 'PodDisruptionBudget') as unknown as IPodDisruptionBudget).spec?.minAvailable).toBe(
+      1,
+    );
     expect((manifestOf(deploySet, 'Ingress') as unknown as IIngress).spec?.ingressClassName).toBe('nginx');
   });
 
@@ -500,8 +641,11 @@ describe('deploy/ manifests', () => {
     expect(/^HEALTHCHECK [\s\S]*?^\s*CMD (.*)$/m.exec(text)?.[1]).toMatch(/networkInterfaces\(\).*!i\.internal/);
     // The embedded server's default state folder exists and belongs to the user the server runs as.
     expect(text).toMatch(/^RUN mkdir \/app\/\.data && chown node:node \/app\/\.data/m);
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
-    for (const entry of ['node_modules', 'dist', '.git', '.env', 'coverage', 'test', '*.log', '.ci', 'deploy']) expect(ignored).toContain(entry);
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
+    for (const entry of ['node_modules', 'dist', '.git', '.env', 'coverage', 'test', '*.log', '.ci', 'deploy'])
+      expect(ignored).toContain(entry);
   });
 
   it('.env.example leaves HOST to the context, so `docker run --env-file` keeps the image’s 0.0.0.0', () => {
@@ -527,36 +671,164 @@ describe('the manifest checks reject broken copies', () => {
   });
 
   it.each<[string, (set: DeploySet) => void, RegExp]>([
-    ['replicas as a string', (set) => void Object.assign(deploymentOf(set).spec!, { replicas: 'two' }), /spec\/replicas must be integer/],
-    ['a container without a name', (set) => void delete (appContainer(set) as Partial<IContainer>).name, /must have required property .?name/],
-    ['a container port as a string', (set) => void Object.assign(appContainer(set).ports![0]!, { containerPort: '3000' }), /containerPort must be integer/],
-    ['an unknown HPA metric source type', (set) => void Object.assign((manifestOf(set, 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler).spec!.metrics![0]!, { type: 42 }), /type must be string/],
-    ['a Service without ports array', (set) => void Object.assign((manifestOf(set, 'Service') as unknown as IService).spec!, { ports: { port: 80 } }), /ports must be array/],
-    ['a misspelt top-level field', (set) => void Object.assign(manifestOf(set, 'Service'), { specs: {} }), /unknown top-level field "specs"/],
-    ['a kind the test cannot validate', (set) => void Object.assign(manifestOf(set, 'PodDisruptionBudget'), { apiVersion: 'policy/v1beta1' }), /not one this test validates/],
+    [
+      'replicas as a string',
+      (set) => void Object.assign(deploymentOf(set).spec!, { replicas: 'two' }),
+      /spec\/replicas must be integer/,
+    ],
+    [
+      'a container without a name',
+      (set) => void delete (appContainer(set) as Partial<IContainer>).name,
+      /must have required property .?name/,
+    ],
+    [
+      'a container port as a string',
+      (set) => void Object.assign(appContainer(set).ports![0], { containerPort: '3000' }),
+      /containerPort must be integer/,
+    ],
+    [
+      'an unknown HPA metric source type',
+      (set) =>
+        void Object.assign(
+          (manifestOf(set, 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler).spec!.metrics![0],
+          { type: 42 },
+        ),
+      /type must be string/,
+    ],
+    [
+      'a Service without ports array',
+      (set) => void Object.assign((manifestOf(set, 'Service') as unknown as IService).spec!, { ports: { port: 80 } }),
+      /ports must be array/,
+    ],
+    [
+      'a misspelt top-level field',
+      (set) => void Object.assign(manifestOf(set, 'Service'), { specs: {} }),
+      /unknown top-level field "specs"/,
+    ],
+    [
+      'a kind the test cannot validate',
+      (set) => void Object.assign(manifestOf(set, 'PodDisruptionBudget'), { apiVersion: 'policy/v1beta1' }),
+      /not one this test validates/,
+    ],
     ['a container without an image', (set) => void delete appContainer(set).image, /image is missing/],
-    ['an image without a tag', (set) => void Object.assign(appContainer(set), { image: 'ghcr.io/example/nest-mcp-oauth' }), /fixed tag or digest/],
-    ['a Service selecting other pods', (set) => void ((manifestOf(set, 'Service') as unknown as IService).spec!.selector = { 'app.kubernetes.io/name': 'other' }), /Service: spec.selector/],
-    ['an HPA aimed at another Deployment', (set) => void ((manifestOf(set, 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler).spec!.scaleTargetRef.name = 'other'), /HPA: scaleTargetRef/],
-    ['a PDB selecting nothing', (set) => void ((manifestOf(set, 'PodDisruptionBudget') as unknown as IPodDisruptionBudget).spec!.selector = { matchLabels: { app: 'x' } }), /PDB: spec.selector/],
-    ['readiness on /healthz', (set) => void (appContainer(set).readinessProbe!.httpGet!.path = '/healthz'), /readinessProbe must be an HTTP GET of \/readyz/],
-    ['a probe on a numeric port', (set) => void (appContainer(set).livenessProbe!.httpGet!.port = 3000), /livenessProbe must be an HTTP GET of \/healthz on the port named http/],
+    [
+      'an image without a tag',
+      (set) => void Object.assign(appContainer(set), { image: 'ghcr.io/example/nest-mcp-oauth' }),
+      /fixed tag or digest/,
+    ],
+    [
+      'a Service selecting other pods',
+      (set) =>
+        void ((manifestOf(set, 'Service') as unknown as IService).spec!.selector = {
+          'app.kubernetes.io/name': 'other',
+        }),
+      /Service: spec.selector/,
+    ],
+    [
+      'an HPA aimed at another Deployment',
+      (set) =>
+        void ((
+          manifestOf(set, 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler
+        ).spec!.scaleTargetRef.name = 'other'),
+      /HPA: scaleTargetRef/,
+    ],
+    [
+      'a PDB selecting nothing',
+      (set) =>
+        void ((manifestOf(set, 'PodDisruptionBudget') as unknown as IPodDisruptionBudget).spec!.selector = {
+          matchLabels: { app: 'x' },
+        }),
+      /PDB: spec.selector/,
+    ],
+    [
+      'readiness on /healthz',
+      (set) => void (appContainer(set).readinessProbe!.httpGet!.path = '/healthz'),
+      /readinessProbe must be an HTTP GET of \/readyz/,
+    ],
+    [
+      'a probe on a numeric port',
+      (set) => void (appContainer(set).livenessProbe!.httpGet!.port = 3000),
+      /livenessProbe must be an HTTP GET of \/healthz on the port named http/,
+    ],
     ['a heap share leaving no room', (set) => setNodeOptions(set, '--max-old-space-size-percentage=95'), /25 to 80/],
     ['a fixed heap as large as the limit', (set) => setNodeOptions(set, '--max-old-space-size=512'), /well below the/],
     ['NODE_OPTIONS without a heap bound', (set) => setNodeOptions(set, '--enable-source-maps'), /must bound the heap/],
-    ['a writable root filesystem', (set) => void (appContainer(set).securityContext!.readOnlyRootFilesystem = false), /readOnlyRootFilesystem must be true/],
-    ['running as root', (set) => void Object.assign(appContainer(set).securityContext!, { runAsNonRoot: false, runAsUser: 0 }), /runAsNonRoot must be true/],
-    ['a grace period no longer than drain + preStop', (set) => void (deploymentOf(set).spec!.template.spec!.terminationGracePeriodSeconds = 30), /must exceed SHUTDOWN_GRACE_SECONDS \(25\) \+ preStop \(5\)/],
-    ['a drain longer than the grace period', (set) => void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.SHUTDOWN_GRACE_SECONDS = '60'), /terminationGracePeriodSeconds \(35\) must exceed/],
-    ['envFrom naming a missing Secret', (set) => void (appContainer(set).envFrom![1]!.secretRef!.name = 'missing'), /secretRef missing names no Secret/],
-    ['envFrom naming a missing ConfigMap', (set) => void (appContainer(set).envFrom![0]!.configMapRef!.name = 'missing'), /configMapRef missing names no ConfigMap/],
-    ['a ConfigMap the server refuses', (set) => void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.PUBLIC_BASE_URL = 'http://mcp.example.com'), /server refuses this configuration/],
-    ['an Ingress backend on a port the Service lacks', (set) => void ((manifestOf(set, 'Ingress') as unknown as IIngress).spec!.rules![0]!.http!.paths[0]!.backend.service!.port = { name: 'https' }), /names a port the Service lacks/],
-    ['proxy buffering left on', (set) => void delete manifestOf(set, 'Ingress').metadata!.annotations!['nginx.ingress.kubernetes.io/proxy-buffering'], /proxy buffering must be off/],
-    ['stateful sessions without affinity', (set) => void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.MCP_SESSION_MODE = 'stateful'), /needs session affinity/],
-    ['a placeholder that looks like a real key', (set) => void Object.assign((manifestOf(set, 'Secret') as unknown as ISecret).stringData!, { CLERK_SECRET_KEY: 'sk_live_REPLACE_ME', CLERK_PUBLISHABLE_KEY: 'pk_live_Y2xlcmsuZXhhbXBsZS5jb20k' }), /example values are accepted/],
-    ['a kustomization missing a file', (set) => void (set.kustomization.resources = (set.kustomization.resources as string[]).filter((file) => file !== 'pdb.yaml')), /does not list pdb.yaml/],
-    ['a kustomization applying the example Secret', (set) => void (set.kustomization.resources as string[]).push('secret.example.yaml'), /must not list secret.example.yaml/],
+    [
+      'a writable root filesystem',
+      (set) => void (appContainer(set).securityContext!.readOnlyRootFilesystem = false),
+      /readOnlyRootFilesystem must be true/,
+    ],
+    [
+      'running as root',
+      (set) => void Object.assign(appContainer(set).securityContext!, { runAsNonRoot: false, runAsUser: 0 }),
+      /runAsNonRoot must be true/,
+    ],
+    [
+      'a grace period no longer than drain + preStop',
+      (set) => void (deploymentOf(set).spec!.template.spec!.terminationGracePeriodSeconds = 30),
+      /must exceed SHUTDOWN_GRACE_SECONDS \(25\) \+ preStop \(5\)/,
+    ],
+    [
+      'a drain longer than the grace period',
+      (set) => void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.SHUTDOWN_GRACE_SECONDS = '60'),
+      /terminationGracePeriodSeconds \(35\) must exceed/,
+    ],
+    [
+      'envFrom naming a missing Secret',
+      (set) => void (appContainer(set).envFrom![1].secretRef!.name = 'missing'),
+      /secretRef missing names no Secret/,
+    ],
+    [
+      'envFrom naming a missing ConfigMap',
+      (set) => void (appContainer(set).envFrom![0].configMapRef!.name = 'missing'),
+      /configMapRef missing names no ConfigMap/,
+    ],
+    [
+      'a ConfigMap the server refuses',
+      (set) =>
+        void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.PUBLIC_BASE_URL = 'http://mcp.example.com'),
+      /server refuses this configuration/,
+    ],
+    [
+      'an Ingress backend on a port the Service lacks',
+      (set) =>
+        void ((manifestOf(set, 'Ingress') as unknown as IIngress).spec!.rules![0].http!.paths[0].backend.service!.port =
+          { name: 'https' }),
+      /names a port the Service lacks/,
+    ],
+    [
+      'proxy buffering left on',
+      (set) =>
+        void delete manifestOf(set, 'Ingress').metadata!.annotations!['nginx.ingress.kubernetes.io/proxy-buffering'],
+      /proxy buffering must be off/,
+    ],
+    [
+      'stateful sessions without affinity',
+      (set) => void ((manifestOf(set, 'ConfigMap') as unknown as IConfigMap).data!.MCP_SESSION_MODE = 'stateful'),
+      /needs session affinity/,
+    ],
+    [
+      'a placeholder that looks like a real key',
+      (set) =>
+        void Object.assign((manifestOf(set, 'Secret') as unknown as ISecret).stringData!, {
+          CLERK_SECRET_KEY: 'sk_live_REPLACE_ME',
+          CLERK_PUBLISHABLE_KEY: 'pk_live_Y2xlcmsuZXhhbXBsZS5jb20k',
+        }),
+      /example values are accepted/,
+    ],
+    [
+      'a kustomization missing a file',
+      (set) =>
+        void (set.kustomization.resources = (set.kustomization.resources as string[]).filter(
+          (file) => file !== 'pdb.yaml',
+        )),
+      /does not list pdb.yaml/,
+    ],
+    [
+      'a kustomization applying the example Secret',
+      (set) => void (set.kustomization.resources as string[]).push('secret.example.yaml'),
+      /must not list secret.example.yaml/,
+    ],
   ])('rejects %s', (_name, mutate, expected) => {
     const problems = broken(mutate);
     expect(problems.length).toBeGreaterThan(0);
@@ -564,9 +836,14 @@ describe('the manifest checks reject broken copies', () => {
   });
 
   it('parses as Kubernetes does: an unquoted `off` is a boolean, not a valid annotation', () => {
-    const text = readFileSync(join(DEPLOY_DIR, 'ingress.yaml'), 'utf8').replace('proxy-buffering: "off"', 'proxy-buffering: off');
+    const text = readFileSync(join(DEPLOY_DIR, 'ingress.yaml'), 'utf8').replace(
+      'proxy-buffering: "off"',
+      'proxy-buffering: off',
+    );
     const [object] = parseYaml(text, 'ingress.yaml');
-    expect(schemaProblems({ file: 'ingress.yaml', object: object as KubeObject }).join('\n')).toMatch(/annotations\/nginx.ingress.kubernetes.io~1proxy-buffering must be string/);
+    expect(schemaProblems({ file: 'ingress.yaml', object: object as KubeObject }).join('\n')).toMatch(
+      /annotations\/nginx.ingress.kubernetes.io~1proxy-buffering must be string/,
+    );
   });
 
   it('refuses duplicate keys', () => {

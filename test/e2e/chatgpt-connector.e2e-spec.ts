@@ -13,7 +13,12 @@ const CALLBACK = 'https://chatgpt.com/connector/oauth/e2e-callback-id';
 const ACCEPT = 'application/json, text/event-stream';
 
 interface RpcResponse {
-  result?: Record<string, unknown> & { tools?: Record<string, unknown>[]; isError?: boolean; _meta?: Record<string, unknown>; structuredContent?: Record<string, unknown> };
+  result?: Record<string, unknown> & {
+    tools?: Record<string, unknown>[];
+    isError?: boolean;
+    _meta?: Record<string, unknown>;
+    structuredContent?: Record<string, unknown>;
+  };
   error?: { code: number; message: string };
 }
 
@@ -25,10 +30,19 @@ class ChatGptConnector {
 
   constructor(private readonly server: TestApp) {}
 
-  async rpc(method: string, params: Record<string, unknown>, token?: string): Promise<{ status: number; body: RpcResponse; headers: Headers }> {
+  async rpc(
+    method: string,
+    params: Record<string, unknown>,
+    token?: string,
+  ): Promise<{ status: number; body: RpcResponse; headers: Headers }> {
     const response = await fetch(this.server.mcpUrl, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: ACCEPT, Origin: 'https://chatgpt.com', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: ACCEPT,
+        Origin: 'https://chatgpt.com',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     });
     const text = await response.text();
@@ -36,9 +50,14 @@ class ChatGptConnector {
   }
 
   async discover(): Promise<void> {
-    const prm = (await (await fetch(`${this.server.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string; authorization_servers: string[] };
+    const prm = (await (await fetch(`${this.server.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as {
+      resource: string;
+      authorization_servers: string[];
+    };
     this.resource = prm.resource;
-    this.metadata = (await (await fetch(`${prm.authorization_servers[0]}/.well-known/oauth-authorization-server`)).json()) as Record<string, string>;
+    this.metadata = (await (
+      await fetch(`${prm.authorization_servers[0]}/.well-known/oauth-authorization-server`)
+    ).json()) as Record<string, string>;
   }
 
   async register(): Promise<void> {
@@ -100,7 +119,10 @@ describe('ChatGPT connector, mixed auth, against the embedded authorization serv
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'chatgpt-'));
-    server = await startTestApp(null, { MCP_AUTH_MODE: 'mixed', EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') });
+    server = await startTestApp(null, {
+      MCP_AUTH_MODE: 'mixed',
+      EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json'),
+    });
     chatgpt = new ChatGptConnector(server);
   });
   afterAll(async () => {
@@ -124,20 +146,28 @@ describe('ChatGPT connector, mixed auth, against the embedded authorization serv
   it('lists tools anonymously, each with its security schemes at the top and mirrored in _meta', async () => {
     const { status, body } = await chatgpt.rpc('tools/list', {});
     expect(status).toBe(200);
-    const schemes = Object.fromEntries((body.result?.tools ?? []).map((tool) => [tool.name, tool.securitySchemes]));
+    const schemes = Object.fromEntries(
+      (body.result?.tools ?? []).map((tool): [string, unknown] => [String(tool.name), tool.securitySchemes]),
+    );
     expect(schemes).toEqual({
       whoami: [{ type: 'oauth2' }],
       get_profile: [{ type: 'oauth2', scopes: ['profile'] }],
       get_email: [{ type: 'oauth2', scopes: ['email'] }],
       server_status: [{ type: 'noauth' }],
     });
-    for (const tool of body.result?.tools ?? []) expect((tool._meta as Record<string, unknown>).securitySchemes).toEqual(tool.securitySchemes);
+    for (const tool of body.result?.tools ?? [])
+      expect((tool._meta as Record<string, unknown>).securitySchemes).toEqual(tool.securitySchemes);
   });
 
   it('runs the noauth tool anonymously', async () => {
     const { body } = await chatgpt.rpc('tools/call', { name: 'server_status', arguments: {} });
     expect(body.result?.isError).toBeUndefined();
-    expect(body.result?.structuredContent).toMatchObject({ status: 'ok', signedIn: false, scopesOffered: ['profile', 'email'], authMode: 'mixed' });
+    expect(body.result?.structuredContent).toMatchObject({
+      status: 'ok',
+      signedIn: false,
+      scopesOffered: ['profile', 'email'],
+      authMode: 'mixed',
+    });
   });
 
   it('answers a protected tool called anonymously with the mcp/www_authenticate challenge, then signs in and succeeds', async () => {
@@ -156,7 +186,11 @@ describe('ChatGPT connector, mixed auth, against the embedded authorization serv
 
     const signedIn = await chatgpt.rpc('tools/call', { name: 'get_email', arguments: {} }, token);
     expect(signedIn.body.result?.isError).toBeUndefined();
-    expect(signedIn.body.result?.structuredContent).toEqual({ userId: 'dev_carol', email: 'carol@example.test', verified: true });
+    expect(signedIn.body.result?.structuredContent).toEqual({
+      userId: 'dev_carol',
+      email: 'carol@example.test',
+      verified: true,
+    });
     const status = await chatgpt.rpc('tools/call', { name: 'server_status', arguments: {} }, token);
     expect(status.body.result?.structuredContent).toMatchObject({ signedIn: true, userId: 'dev_carol' });
   });
@@ -168,7 +202,9 @@ describe('ChatGPT connector, mixed auth, against the embedded authorization serv
     const [challenge] = lacking.body.result?._meta?.['mcp/www_authenticate'] as string[];
     expect(challenge).toContain('error="insufficient_scope", error_description="get_email needs the scope email."');
     const upgraded = await chatgpt.signIn('dave', challengedScope(challenge));
-    expect((await chatgpt.rpc('tools/call', { name: 'get_email', arguments: {} }, upgraded)).body.result?.structuredContent).toMatchObject({ userId: 'dev_dave' });
+    expect(
+      (await chatgpt.rpc('tools/call', { name: 'get_email', arguments: {} }, upgraded)).body.result?.structuredContent,
+    ).toMatchObject({ userId: 'dev_dave' });
   });
 
   it('answers an expired token with an invalid_token tool challenge, and a bad token with HTTP 401', async () => {
@@ -182,7 +218,9 @@ describe('ChatGPT connector, mixed auth, against the embedded authorization serv
       .sign(await importJWK(signingKey, 'RS256'));
     const result = await chatgpt.rpc('tools/call', { name: 'whoami', arguments: {} }, expired);
     expect(result.status).toBe(200);
-    expect((result.body.result?._meta?.['mcp/www_authenticate'] as string[])[0]).toContain('error="invalid_token", error_description="The access token has expired; sign in again."');
+    expect((result.body.result?._meta?.['mcp/www_authenticate'] as string[])[0]).toContain(
+      'error="invalid_token", error_description="The access token has expired; sign in again."',
+    );
 
     const forged = await chatgpt.rpc('tools/list', {}, 'not-a-real-token');
     expect(forged.status).toBe(401);
@@ -228,7 +266,11 @@ describe('tools/list for callers who may not call a tool', () => {
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'hide-'));
-    server = await startTestApp(null, { MCP_AUTH_MODE: 'mixed', MCP_HIDE_UNAUTHORIZED_TOOLS: 'true', EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') });
+    server = await startTestApp(null, {
+      MCP_AUTH_MODE: 'mixed',
+      MCP_HIDE_UNAUTHORIZED_TOOLS: 'true',
+      EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json'),
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -243,7 +285,11 @@ describe('tools/list for callers who may not call a tool', () => {
     await chatgpt.register();
     const token = await chatgpt.signIn('gina', 'profile');
     const signedIn = await chatgpt.rpc('tools/list', {}, token);
-    expect(signedIn.body.result?.tools?.map((tool) => tool.name).sort()).toEqual(['get_profile', 'server_status', 'whoami']);
+    expect(signedIn.body.result?.tools?.map((tool) => tool.name).sort()).toEqual([
+      'get_profile',
+      'server_status',
+      'whoami',
+    ]);
   });
 });
 
@@ -253,7 +299,10 @@ describe('Origin and Host validation', () => {
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'origin-'));
-    server = await startTestApp(null, { MCP_AUTH_MODE: 'mixed', EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json') });
+    server = await startTestApp(null, {
+      MCP_AUTH_MODE: 'mixed',
+      EMBEDDED_AUTH_STATE_FILE: join(directory, 'state.json'),
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -268,21 +317,32 @@ describe('Origin and Host validation', () => {
     });
 
   it('allows ChatGPT, our own origin, local tools in development, and requests without Origin', async () => {
-    for (const origin of ['https://chatgpt.com', 'https://chat.openai.com', server.baseUrl, 'http://localhost:6274']) expect((await listWith({ Origin: origin })).status).toBe(200);
+    for (const origin of ['https://chatgpt.com', 'https://chat.openai.com', server.baseUrl, 'http://localhost:6274'])
+      expect((await listWith({ Origin: origin })).status).toBe(200);
     expect((await listWith({})).status).toBe(200);
   });
 
   it('refuses any other Origin with 403 and a JSON-RPC error', async () => {
     const response = await listWith({ Origin: 'https://evil.example.com' });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('https://evil.example.com') }, id: null });
+    expect(await response.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: expect.stringContaining('https://evil.example.com') },
+      id: null,
+    });
   });
 
   it('refuses a Host that is not ours', async () => {
     const port = new URL(server.baseUrl).port;
     const status = await new Promise<number>((resolve, reject) => {
       const request = httpRequest(
-        { host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { Host: 'rebound.evil.example.com', 'Content-Type': 'application/json', Accept: ACCEPT } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/mcp',
+          method: 'POST',
+          headers: { Host: 'rebound.evil.example.com', 'Content-Type': 'application/json', Accept: ACCEPT },
+        },
         (response) => {
           response.resume();
           resolve(response.statusCode ?? 0);
@@ -295,10 +355,18 @@ describe('Origin and Host validation', () => {
   });
 
   it('takes its allow-list from ALLOWED_ORIGINS', async () => {
-    const custom = await startTestApp(null, { ALLOWED_ORIGINS: 'https://app.example.com', MCP_AUTH_MODE: 'mixed', EMBEDDED_AUTH_STATE_FILE: join(directory, 'custom.json') });
+    const custom = await startTestApp(null, {
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      MCP_AUTH_MODE: 'mixed',
+      EMBEDDED_AUTH_STATE_FILE: join(directory, 'custom.json'),
+    });
     try {
       const call = (origin: string): Promise<Response> =>
-        fetch(custom.mcpUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: ACCEPT, Origin: origin }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }) });
+        fetch(custom.mcpUrl, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: ACCEPT, Origin: origin },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+        });
       expect((await call('https://app.example.com')).status).toBe(200);
       expect((await call('https://chatgpt.com')).status).toBe(403);
     } finally {

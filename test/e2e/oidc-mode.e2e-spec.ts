@@ -12,7 +12,9 @@ describe('AUTH_PROVIDER=oidc against an independent issuer with a path', () => {
   let server: TestApp;
 
   beforeAll(async () => {
-    issuer = await OidcTestIssuer.start({ tokenClaims: { email: 'svc@example.com', email_verified: true, name: 'Service Account' } });
+    issuer = await OidcTestIssuer.start({
+      tokenClaims: { email: 'svc@example.com', email_verified: true, name: 'Service Account' },
+    });
     otherIssuer = await OidcTestIssuer.start();
     server = await startTestApp(null, { AUTH_PROVIDER: 'oidc', OIDC_ISSUER_URL: issuer.issuer });
   });
@@ -25,12 +27,18 @@ describe('AUTH_PROVIDER=oidc against an independent issuer with a path', () => {
   const post = (token: string): Promise<Response> =>
     fetch(server.mcpUrl, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: LIST_TOOLS,
     });
 
   it('names the issuer in the protected-resource metadata', async () => {
-    const metadata = (await (await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as { authorization_servers: string[] };
+    const metadata = (await (await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as {
+      authorization_servers: string[];
+    };
     expect(metadata.authorization_servers).toEqual([issuer.issuer]);
   });
 
@@ -49,11 +57,23 @@ describe('AUTH_PROVIDER=oidc against an independent issuer with a path', () => {
   it('verifies the issuer’s JWT access tokens against its jwks_uri and runs tools', async () => {
     const token = await issuer.mintToken(server.mcpUrl);
     const client = new Client({ name: 'e2e', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(server.mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
     try {
-      const whoami = (await client.callTool({ name: 'whoami', arguments: {} })) as { structuredContent: Record<string, unknown> };
-      expect(whoami.structuredContent).toMatchObject({ userId: 'ci-client', clientId: 'ci-client', scopes: ['profile', 'email'] });
-      const email = (await client.callTool({ name: 'get_email', arguments: {} })) as { structuredContent: Record<string, unknown> };
+      const whoami = (await client.callTool({ name: 'whoami', arguments: {} })) as {
+        structuredContent: Record<string, unknown>;
+      };
+      expect(whoami.structuredContent).toMatchObject({
+        userId: 'ci-client',
+        clientId: 'ci-client',
+        scopes: ['profile', 'email'],
+      });
+      const email = (await client.callTool({ name: 'get_email', arguments: {} })) as {
+        structuredContent: Record<string, unknown>;
+      };
       expect(email.structuredContent).toEqual({ userId: 'ci-client', email: 'svc@example.com', verified: true });
     } finally {
       await client.close();
@@ -77,10 +97,15 @@ describe('AUTH_PROVIDER=oidc against an independent issuer with a path', () => {
     try {
       const metadata = await fetch(`${mismatched.baseUrl}/.well-known/oauth-authorization-server`);
       expect(metadata.status).toBe(502);
-      expect(((await metadata.json()) as { error_description: string }).error_description).toContain('is not the configured issuer');
+      expect(((await metadata.json()) as { error_description: string }).error_description).toContain(
+        'is not the configured issuer',
+      );
       const call = await fetch(mismatched.mcpUrl, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${await issuer.mintToken(mismatched.mcpUrl)}`, 'Content-Type': 'application/json' },
+        headers: {
+          Authorization: `Bearer ${await issuer.mintToken(mismatched.mcpUrl)}`,
+          'Content-Type': 'application/json',
+        },
         body: LIST_TOOLS,
       });
       expect(call.status).toBe(503);

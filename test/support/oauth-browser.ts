@@ -1,5 +1,9 @@
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 
 /** An OAuthClientProvider that keeps everything in memory and remembers where it was sent to sign in. */
 export class MemoryOAuthClient implements OAuthClientProvider {
@@ -56,7 +60,12 @@ interface HtmlForm {
 function parseForms(html: string): HtmlForm[] {
   return [...html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)].map(([, action, inner]) => ({
     action: action.replace(/&amp;/g, '&'),
-    fields: Object.fromEntries([...inner.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)].map(([, name, value]) => [name, value])),
+    fields: Object.fromEntries(
+      [...inner.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)].map(([, name, value]) => [
+        name,
+        value,
+      ]),
+    ),
     buttons: [...inner.matchAll(/<button([^>]*)>([^<]*)<\/button>/g)].map(([, attributes, label]) => ({
       name: /name="([^"]*)"/.exec(attributes)?.[1],
       value: /value="([^"]*)"/.exec(attributes)?.[1],
@@ -72,7 +81,8 @@ export type PageAction = (html: string, forms: HtmlForm[]) => { action: string; 
 export const signInAndAllow =
   (userName: string): PageAction =>
   (html, forms) => {
-    if (/name="username"/.test(html)) return { action: forms[0].action, fields: { ...forms[0].fields, username: userName } };
+    if (/name="username"/.test(html))
+      return { action: forms[0].action, fields: { ...forms[0].fields, username: userName } };
     const allow = forms.find((form) => form.buttons.some((button) => button.label === 'Allow'));
     if (!allow) throw new Error(`no Allow button on the page:\n${html}`);
     return { action: allow.action, fields: allow.fields };
@@ -88,7 +98,14 @@ export async function browseToRedirect(start: URL, redirectUrl: string, act: Pag
   let init: RequestInit = { method: 'GET' };
   for (let step = 0; step < maxSteps; step++) {
     if (url.href.startsWith(redirectUrl)) return url;
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: {
+        ...(init.headers as Record<string, string>),
+        Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+    });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const index = pair.indexOf('=');
@@ -106,7 +123,11 @@ export async function browseToRedirect(start: URL, redirectUrl: string, act: Pag
       throw new Error(`unexpected ${response.status} at ${url.href}: ${html.slice(0, 500)}`);
     const next = act(html, parseForms(html));
     url = new URL(next.action, url);
-    init = { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(next.fields).toString() };
+    init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(next.fields).toString(),
+    };
   }
   throw new Error(`no redirect to ${redirectUrl} after ${maxSteps} steps`);
 }

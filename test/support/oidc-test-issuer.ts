@@ -20,7 +20,9 @@ export class OidcTestIssuer {
     readonly issuer: string,
   ) {}
 
-  static async start(options: { scopes?: string[]; tokenClaims?: Record<string, unknown>; registration?: boolean } = {}): Promise<OidcTestIssuer> {
+  static async start(
+    options: { scopes?: string[]; tokenClaims?: Record<string, unknown>; registration?: boolean } = {},
+  ): Promise<OidcTestIssuer> {
     const scopes = options.scopes ?? ['profile', 'email'];
     const app = express();
     const server = createServer(app);
@@ -29,8 +31,18 @@ export class OidcTestIssuer {
     const instance = new OidcTestIssuer(server, issuer);
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const provider = new Provider(issuer, {
-      jwks: { keys: [{ ...(privateKey.export({ format: 'jwk' }) as JWK), kid: randomUUID(), alg: 'RS256', use: 'sig' }] },
-      clients: [{ ...CLIENT, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' }],
+      jwks: {
+        keys: [{ ...(privateKey.export({ format: 'jwk' }) as JWK), kid: randomUUID(), alg: 'RS256', use: 'sig' }],
+      },
+      clients: [
+        {
+          ...CLIENT,
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: 'client_secret_post',
+        },
+      ],
       scopes,
       features: {
         devInteractions: { enabled: false },
@@ -38,7 +50,13 @@ export class OidcTestIssuer {
         registration: { enabled: options.registration ?? false },
         resourceIndicators: {
           enabled: true,
-          getResourceServerInfo: async (_ctx, indicator) => ({ scope: scopes.join(' '), audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } }),
+          getResourceServerInfo: async (_ctx, indicator) => ({
+            scope: scopes.join(' '),
+            audience: indicator,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 600,
+            jwt: { sign: { alg: 'RS256' } },
+          }),
         },
       },
       extraTokenClaims: async () => options.tokenClaims,

@@ -49,11 +49,13 @@ export class EmbeddedAuthorizationServer extends ProviderRoutes implements OnApp
     const state = new EmbeddedStateFile(resolve(embedded.stateFile));
     this.provider = new Provider(auth.issuer, this.configuration(state));
     // Clients that ask for no scope (the MCP SDK when nothing is advertised) get the baseline instead of a refusal.
-    this.provider.use(async (ctx, next) => {
+    this.provider.use((ctx, next) => {
       if (ctx.path === `${EMBEDDED_ROUTE_PREFIX}/authorize` && ctx.method === 'GET' && !ctx.query.scope)
         ctx.query = { ...ctx.query, scope: this.mcp.scopes.join(' ') };
-      await next();
+      return next();
     });
+    // Koa's handler settles its own promise (it answers errors itself); Node's request listener returns void.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
     this.handler = this.provider.callback();
   }
 

@@ -48,7 +48,7 @@ export class FileAdapter implements Adapter {
     for (const [key] of this.state.entries()) {
       if (!key.startsWith(`${this.model}:`)) continue;
       const payload = this.state.get(key)?.payload;
-      if (payload?.uid === uid) return payload as AdapterPayload;
+      if (payload?.uid === uid) return payload;
     }
     return undefined;
   }
