@@ -25,6 +25,12 @@ describe('doctor against the product itself', () => {
       const report = await doctorReport(server.mcpUrl);
       expect(notOk(report)).toEqual([]);
       expect(report.exitCode).toBe(0);
+      // It looked at everything a client looks at: the endpoint, both metadata locations, the issuer.
+      const seen = Object.fromEntries(report.checks.map((check) => [check.id, check.seen]));
+      expect(seen['endpoint.unauthenticated']).toBe(`POST ${server.mcpUrl} without a token answered 401`);
+      expect(seen['prm.resource']).toBe(`resource is exactly ${server.mcpUrl}`);
+      expect(seen['as.issuer']).toBe(`issuer is ${new URL(server.mcpUrl).origin}`);
+      expect(report.checks.length).toBeGreaterThanOrEqual(20);
     });
 
     it('signs in as a public client and calls tools in both protocol eras, and never prints the token', async () => {

@@ -67,10 +67,12 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
   afterAll(() => embedded.close());
 
   /** From a 401 to a connected client: discovery, registration, PKCE sign-in, token, then connect again. */
+  /** `default` leaves the client's version negotiation as the SDK ships it. */
   async function signInAndConnect(
-    mode: Mode,
+    mode: Mode | 'default',
     userName: string,
   ): Promise<{ client: ModernSdkClient; requests: string[] }> {
+    const options = mode === 'default' ? {} : { versionNegotiation: { mode } };
     const requests: string[] = [];
     const recordingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const url = input instanceof Request ? input.url : input.toString();
@@ -80,16 +82,14 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
     const provider = new ModernMemoryOAuthClient(REDIRECT, `e2e ${userName}`);
     const url = new URL(embedded.server.mcpUrl);
     const first = new ModernSdkTransport(url, { authProvider: provider, fetch: recordingFetch });
-    await expect(new ModernSdkClient(CLIENT_INFO, { versionNegotiation: { mode } }).connect(first)).rejects.toThrow(
-      ModernUnauthorizedError,
-    );
+    await expect(new ModernSdkClient(CLIENT_INFO, options).connect(first)).rejects.toThrow(ModernUnauthorizedError);
     const authorizationUrl = provider.authorizationUrl as URL;
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizationUrl.searchParams.get('resource')).toBe(embedded.server.mcpUrl);
     const callback = await browseToRedirect(authorizationUrl, REDIRECT, signInAndAllow(userName));
     await first.finishAuth(callback.searchParams);
     expect(provider.tokens()?.access_token).toBeTruthy();
-    const client = new ModernSdkClient(CLIENT_INFO, { versionNegotiation: { mode } });
+    const client = new ModernSdkClient(CLIENT_INFO, options);
     await client.connect(new ModernSdkTransport(url, { authProvider: provider, fetch: recordingFetch }));
     return { client, requests };
   }
@@ -143,7 +143,7 @@ describe('the SDK 2.x client signs in through the embedded authorization server 
   });
 
   it('in its default mode, like the SDK 1.x client, settles on 2025-11-25', async () => {
-    const { client } = await signInAndConnect('legacy', 'chloe');
+    const { client } = await signInAndConnect('default', 'chloe');
     try {
       expect(client.getNegotiatedProtocolVersion()).toBe(LEGACY_VERSION);
       expect(client.getProtocolEra()).toBe('legacy');

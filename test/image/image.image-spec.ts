@@ -265,5 +265,7 @@ describe('the embedded default, run as the README says', () => {
     const line = JSON.parse(lines[0] ?? '') as { level: string; msg: string };
     expect(line.level).toBe('fatal');
     expect(line.msg).toContain('EMBEDDED_AUTH_STATE_FILE');
+    // The cause, not only the fix: the read-only root is what stopped it.
+    expect(line.msg).toMatch(/read-only/i);
   }, 60_000);
 });
