@@ -33,6 +33,7 @@ export class IssuerKeySet {
   private lastFetchStartedAt?: number;
   private lastFetchFailed = false;
   private inFlight?: Promise<void>;
+  private fetchedSets = 0;
 
   constructor(
     url: URL,
@@ -47,6 +48,14 @@ export class IssuerKeySet {
       cooldownDuration: options.cacheMaxAgeMs,
       [customFetch]: options.fetch,
     });
+  }
+
+  /**
+   * Changes whenever a newly fetched key set replaces the one in hand: a refusal decided against one
+   * generation of keys says nothing about the next.
+   */
+  get generation(): number {
+    return this.fetchedSets;
   }
 
   /** For `jwtVerify`: the key the token's header names. */
@@ -82,6 +91,7 @@ export class IssuerKeySet {
       .then(
         () => {
           this.lastFetchFailed = false;
+          this.fetchedSets += 1;
         },
         (error: unknown) => {
           this.lastFetchFailed = true;

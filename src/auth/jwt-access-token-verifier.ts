@@ -40,7 +40,7 @@ function describeRejection(error: unknown): string | undefined {
     return `The access token's ${error.claim} claim is not acceptable.`;
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
     return 'The access token is signed with an algorithm this server does not accept.';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is not valid.';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return SIGNATURE_NOT_VALID;
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
     return 'The access token was signed by a key the authorization server does not publish.';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'The access token is malformed.';
@@ -124,18 +124,32 @@ function profileFromClaims(payload: JWTPayload): ProfileClaims {
 const VERIFIED_CACHE_MS = 60_000;
 const VERIFIED_CACHE_SIZE = 10_000;
 
+const SIGNATURE_NOT_VALID = 'The access token signature is not valid.';
+
+/** The keys a token's signature was refused with: the refusal holds as long as they are the keys in hand. */
+interface SignatureRefusal {
+  keys: IssuerKeySet;
+  generation: number;
+}
+
 /**
  * Verifies JWT access tokens locally against the issuer's published keys ({@link IssuerKeySet}:
  * cached, and fetched at most once per cooldown, whether the last fetch worked or not). A client
  * repeats its token on every call, so a verified one is remembered (under its hash, never the
- * token) for a minute at most: the RSA check is the largest part of a request's cost.
+ * token) for a minute at most: the RSA check is the largest part of a request's cost. A token whose
+ * signature the keys in hand refused is remembered the same way, so that replaying one forged token
+ * costs a hash rather than an RSA check each time: that refusal depends only on the exact token
+ * string (one spelling per signature, see above) and the keys, and is forgotten as soon as another
+ * key set is fetched. Nothing time-dependent (expiry, not-before) is remembered as a refusal.
  */
 export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   private keySet?: { url: string; keys: IssuerKeySet };
   private readonly verified: BoundedTtlCache<string, VerifiedIdentity>;
+  private readonly refusedSignatures: BoundedTtlCache<string, SignatureRefusal>;
 
   constructor(private readonly profile: JwtVerificationProfile) {
     this.verified = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
+    this.refusedSignatures = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
@@ -146,15 +160,19 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     const key = tokenCacheKey(token);
     const remembered = this.verified.get(key);
     if (remembered) return remembered;
-    const identity = await this.verifySignatureAndClaims(token);
+    const keys = await this.keys();
+    const refusal = this.refusedSignatures.get(key);
+    if (refusal?.keys === keys && refusal.generation === keys.generation)
+      throw BearerChallengeError.invalidToken(SIGNATURE_NOT_VALID);
+    const identity = await this.verifySignatureAndClaims(token, key, keys);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
     const expiresAtMs = ((identity.expiresAt ?? 0) + this.profile.clockSkewSeconds) * 1000;
     this.verified.set(key, identity, Math.min(expiresAtMs, this.profile.now() + VERIFIED_CACHE_MS));
     return identity;
   }
 
-  private async verifySignatureAndClaims(token: string): Promise<VerifiedIdentity> {
-    const keys = await this.keys();
+  private async verifySignatureAndClaims(token: string, key: string, keys: IssuerKeySet): Promise<VerifiedIdentity> {
+    const generation = keys.generation;
     const now = this.profile.now();
     let payload: AccessTokenClaims;
     try {
@@ -167,6 +185,9 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
+      // Only when no other key set arrived during the check: the refusal belongs to the keys it was made with.
+      if (error instanceof errors.JWSSignatureVerificationFailed && keys.generation === generation)
+        this.refusedSignatures.set(key, { keys, generation }, now + VERIFIED_CACHE_MS);
       const rejection = describeRejection(error);
       if (rejection)
         throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');

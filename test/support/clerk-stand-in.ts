@@ -308,6 +308,15 @@ export class ClerkStandIn {
     this.key = await newRsaKey(`ins_emulator_${this.keyGeneration}_${hex(4)}`);
   }
 
+  /**
+   * Publishes the foreign key under the current kid, as an issuer that replaced a key without renaming it
+   * would: tokens minted with `signWithForeignKey` before then verify from now on.
+   */
+  async publishForeignKeyUnderCurrentKid(): Promise<void> {
+    const foreign = await this.foreignSigningKey();
+    this.key = { ...foreign, publicJwk: { ...foreign.publicJwk, kid: foreign.kid } };
+  }
+
   hits(route: StandInRoute): number {
     return this.hitCounts.get(route) ?? 0;
   }

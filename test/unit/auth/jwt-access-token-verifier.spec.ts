@@ -117,6 +117,23 @@ describe('JWT verification against the issuer key set', () => {
     expect(clerk.hits('fapiJwks')).toBe(2);
   });
 
+  it('refuses a replayed forged token the same way, and judges it afresh once another key set is fetched', async () => {
+    const forged = await clerk.mintJwt({ signWithForeignKey: true });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const error = await refusal(forged);
+      expect(error).toBeInstanceOf(BearerChallengeError);
+      expect((error as BearerChallengeError).message).toBe('The access token signature is not valid.');
+    }
+    expect(clerk.hits('fapiJwks')).toBe(1);
+    await clerk.publishForeignKeyUnderCurrentKid();
+    expect(await refusal(forged)).toBeInstanceOf(BearerChallengeError);
+    now += COOLDOWN_MS;
+    // An unknown kid past the cooldown makes the verifier fetch the key set again; the refusal was the old set's.
+    expect(await refusal(await strangerToken(0))).toBeInstanceOf(BearerChallengeError);
+    expect(clerk.hits('fapiJwks')).toBe(2);
+    expect((await verifier.verify(forged)).userId).toBe(clerk.defaultUser.id);
+  });
+
   it('judges iat by its clock: beyond the skew ahead of it is refused', async () => {
     const token = await clerk.mintJwt({ omitClaims: ['nbf'] });
     now -= 60_000;
