@@ -30,7 +30,10 @@ describe('the packed package', () => {
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'doctor-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', directory], { cwd: ROOT });
+    // dist/ is built by ensureBuilt(); --ignore-scripts skips prepack's second build while other suites run dist/.
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', directory], {
+      cwd: ROOT,
+    });
     const [{ filename }] = JSON.parse(stdout) as { filename: string }[];
     // What npm install does with it, minus the registry: unpack into node_modules, link the
     // dependency the bin needs, link the bin.
