@@ -56,17 +56,20 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
       );
       return;
     }
-    // Cancels the exchange, and the tool's signal, when the client goes away.
+    // Cancels the exchange, and the tool's signal, when the client goes away before its answer. Once the
+    // answer is sent there is nothing left to cancel, and aborting would only build an AbortError for nobody.
     const abort = new AbortController();
-    response.once('close', () => abort.abort());
-    const answer = await this.handler.fetch(
-      new Request(this.url, { method: 'POST', headers: forwardedHeaders(request), signal: abort.signal }),
-      {
-        parsedBody: body,
-        authInfo: request.auth,
-      },
-    );
-    await send(answer, response);
+    const cancel = (): void => abort.abort();
+    response.once('close', cancel);
+    try {
+      const answer = await this.handler.fetch(
+        new Request(this.url, { method: 'POST', headers: forwardedHeaders(request), signal: abort.signal }),
+        { parsedBody: body, authInfo: request.auth },
+      );
+      await send(answer, response);
+    } finally {
+      response.off('close', cancel);
+    }
   }
 
   /**
