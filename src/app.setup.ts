@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ConfigType } from '@nestjs/config';
 import type { NextFunction, Request, Response } from 'express';
@@ -41,7 +41,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
     app.get(RequestLogger).middleware,
     app.get(HttpRequestMetrics).middleware,
   );
-  app.use(helmet(securityHeaders(server.publicBaseUrl)));
+  app.use(fixedSecurityHeaders(securityHeaders(server.publicBaseUrl)));
   app.enableCors({
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
@@ -101,6 +101,28 @@ function securityHeaders(publicBaseUrl: string): Parameters<typeof helmet>[0] {
     frameguard: { action: 'deny' },
     // Browsers ignore HSTS over plain http; sending it there would only mislead.
     strictTransportSecurity: publicBaseUrl.startsWith('https://'),
+  };
+}
+
+/**
+ * helmet's headers depend on its options only, never on the request (no CSP nonces here): they are
+ * recorded once from helmet itself and set on every answer in one step, instead of running helmet's
+ * dozen middleware functions per request.
+ */
+function fixedSecurityHeaders(
+  options: Parameters<typeof helmet>[0],
+): (req: Request, res: Response, next: NextFunction) => void {
+  const headers: [string, string | number | readonly string[]][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => headers.push([name, value]),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return (_request, response, next) => {
+    for (const name of removed) response.removeHeader(name);
+    for (const [name, value] of headers) response.setHeader(name, value);
+    next();
   };
 }
 
