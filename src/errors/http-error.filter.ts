@@ -20,6 +20,8 @@ interface ErrorAnswer {
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
+  /** The challenge for a request without credentials depends on configuration only: built once. */
+  private readonly missingTokenChallenge: string;
 
   constructor(
     @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
@@ -27,7 +29,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
     @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.missingTokenChallenge = formatBearerChallenge({
+      resourceMetadataUrl: server.resourceMetadataUrl,
+      scopes: mcp.scopes,
+    });
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -87,12 +94,15 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private challenge(error: BearerChallengeError): ErrorAnswer {
     const scopes = error.scopes.length > 0 ? error.scopes : this.mcp.scopes;
-    const header = formatBearerChallenge({
-      resourceMetadataUrl: this.server.resourceMetadataUrl,
-      scopes,
-      error: error.code,
-      errorDescription: error.code ? error.message : undefined,
-    });
+    const header =
+      error.code === undefined && error.scopes.length === 0
+        ? this.missingTokenChallenge
+        : formatBearerChallenge({
+            resourceMetadataUrl: this.server.resourceMetadataUrl,
+            scopes,
+            error: error.code,
+            errorDescription: error.code ? error.message : undefined,
+          });
     return {
       status: error.status,
       headers: { 'WWW-Authenticate': header },
