@@ -16,6 +16,13 @@ function hasFormBodyToken(request: Request): boolean {
   return typeof body === 'object' && body !== null && 'access_token' in body;
 }
 
+function authorizationHeaderCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2)
+    if (rawHeaders[index].length === 13 && rawHeaders[index].toLowerCase() === 'authorization') count += 1;
+  return count;
+}
+
 /**
  * Reads the bearer token from the Authorization header, and only there (RFC 6750 §2.1; MCP
  * forbids tokens in the query). Returns undefined when no bearer credentials were sent at all.
@@ -23,10 +30,7 @@ function hasFormBodyToken(request: Request): boolean {
 export function extractBearerToken(request: Request): string | undefined {
   if (request.query && Object.prototype.hasOwnProperty.call(request.query, 'access_token')) throw headerOnly();
   if (hasFormBodyToken(request)) throw headerOnly();
-  const authorizationHeaders = request.rawHeaders.filter(
-    (_, index) => index % 2 === 0 && request.rawHeaders[index].toLowerCase() === 'authorization',
-  );
-  if (authorizationHeaders.length > 1)
+  if (authorizationHeaderCount(request.rawHeaders) > 1)
     throw BearerChallengeError.invalidRequest('Send exactly one Authorization header.');
   const header = request.headers.authorization?.trim();
   if (!header) return undefined;
