@@ -8,6 +8,8 @@ export class ScopePolicy {
   constructor(@Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>) {}
 
   missing(required: readonly string[], granted: readonly string[]): string[] {
+    // Most tools ask for no scope beyond signing in: nothing to work out, on every call.
+    if (required.length === 0) return [];
     const effective = new Set(granted);
     for (const scope of granted)
       for (const implied of this.mcp.scopeImplications.get(scope) ?? []) effective.add(implied);

@@ -20,6 +20,8 @@ interface RegisteredTool {
   allowsAnonymous: boolean;
   /** Scopes the oauth2 scheme asks for; empty when signing in is enough. */
   scopes: readonly string[];
+  /** What a challenge for this tool asks for, worked out once: it depends on configuration only. */
+  challengeScopes: readonly string[];
   handler: McpToolHandler;
   validate: JsonSchemaValidator<Record<string, unknown>>;
   descriptor: Tool;
@@ -54,12 +56,6 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private listResult: ListToolsResult = { tools: [] };
-  /**
-   * Access decisions the HTTP layer's {@link ToolAccessGuard} made before the SDK ran, by caller
-   * and tool name, so that {@link call} reuses them instead of deciding again. A caller lives as
-   * long as its request.
-   */
-  private readonly decisions = new WeakMap<Caller, Map<string, ToolAccess>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -79,11 +75,13 @@ export class ToolRegistry implements OnModuleInit {
         throw new Error(`Two tools are named "${options.name}"; tool names must be unique.`);
       const schemes = options.securitySchemes?.length ? options.securitySchemes : DEFAULT_SCHEMES;
       const oauth2 = schemes.find((scheme) => scheme.type === 'oauth2');
+      const scopes = oauth2?.type === 'oauth2' ? (oauth2.scopes ?? []) : [];
       this.tools.set(options.name, {
         options,
         schemes,
         allowsAnonymous: schemes.some((scheme) => scheme.type === 'noauth'),
-        scopes: oauth2?.type === 'oauth2' ? (oauth2.scopes ?? []) : [],
+        scopes,
+        challengeScopes: Object.freeze(this.scopes.challengeScopes(scopes)),
         handler,
         validate: validator.getValidator<Record<string, unknown>>(options.inputSchema),
         descriptor: describe(options, schemes),
@@ -106,15 +104,14 @@ export class ToolRegistry implements OnModuleInit {
     };
   }
 
-  /** For the HTTP layer: the access decision for a named tool, kept for the call; undefined for an unknown tool. */
+  /**
+   * For the HTTP layer: the access decision for a named tool; undefined for an unknown tool. The call
+   * decides again rather than looking this one up: deciding allocates nothing but the answer, which
+   * costs less than keeping decisions per request in a WeakMap.
+   */
   accessTo(toolName: string, caller: Caller): ToolAccess | undefined {
     const tool = this.tools.get(toolName);
-    if (!tool) return undefined;
-    const access = this.access(tool, caller);
-    let decided = this.decisions.get(caller);
-    if (!decided) this.decisions.set(caller, (decided = new Map<string, ToolAccess>()));
-    decided.set(toolName, access);
-    return access;
+    return tool && this.access(tool, caller);
   }
 
   async call(
@@ -133,7 +130,7 @@ export class ToolRegistry implements OnModuleInit {
       this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
       throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
-    const access = this.decisions.get(caller)?.get(name) ?? this.access(tool, caller);
+    const access = this.access(tool, caller);
     if (!access.allowed) return counted('access_denied', this.challengeResult(access));
     const validation = tool.validate(args ?? {});
     if (!validation.valid)
@@ -160,7 +157,7 @@ export class ToolRegistry implements OnModuleInit {
   private access(tool: RegisteredTool, caller: Caller): ToolAccess {
     const identity = caller.identity;
     if (tool.allowsAnonymous) return { allowed: true, identity };
-    const scopes = this.scopes.challengeScopes(tool.scopes);
+    const scopes = tool.challengeScopes;
     if (!identity) {
       return caller.anonymous === 'expired'
         ? {
