@@ -20,7 +20,7 @@ interface JsonRpcCall {
 /**
  * In `required` mode, checks before the transport runs that the token carries every scope the
  * requested tool calls need, so a missing scope is an HTTP 403 challenge that clients answer
- * with step-up; the registry decides the same way again for the call. In `mixed` mode the tools answer
+ * with step-up; the registry reuses this decision for the call. In `mixed` mode the tools answer
  * with a challenge in their result instead, so this guard lets everything through.
  */
 @Injectable()

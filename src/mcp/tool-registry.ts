@@ -56,6 +56,12 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private listResult: ListToolsResult = { tools: [] };
+  /**
+   * Access decisions the HTTP layer's {@link ToolAccessGuard} made before the SDK ran, by caller
+   * and tool name, so that {@link call} reuses them instead of deciding again: one decision per
+   * call. A caller lives as long as its request.
+   */
+  private readonly decisions = new WeakMap<Caller, Map<string, ToolAccess>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -104,14 +110,15 @@ export class ToolRegistry implements OnModuleInit {
     };
   }
 
-  /**
-   * For the HTTP layer: the access decision for a named tool; undefined for an unknown tool. The call
-   * decides again rather than looking this one up: deciding allocates nothing but the answer, which
-   * costs less than keeping decisions per request in a WeakMap.
-   */
+  /** For the HTTP layer: the access decision for a named tool, kept for the call; undefined for an unknown tool. */
   accessTo(toolName: string, caller: Caller): ToolAccess | undefined {
     const tool = this.tools.get(toolName);
-    return tool && this.access(tool, caller);
+    if (!tool) return undefined;
+    const access = this.access(tool, caller);
+    let decided = this.decisions.get(caller);
+    if (!decided) this.decisions.set(caller, (decided = new Map<string, ToolAccess>()));
+    decided.set(toolName, access);
+    return access;
   }
 
   async call(
@@ -130,7 +137,7 @@ export class ToolRegistry implements OnModuleInit {
       this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
       throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
-    const access = this.access(tool, caller);
+    const access = this.decisions.get(caller)?.get(name) ?? this.access(tool, caller);
     if (!access.allowed) return counted('access_denied', this.challengeResult(access));
     const validation = tool.validate(args ?? {});
     if (!validation.valid)

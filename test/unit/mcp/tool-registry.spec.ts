@@ -133,6 +133,34 @@ describe('ToolRegistry', () => {
   });
 
   describe('call', () => {
+    it('reuses the decision the HTTP layer made for this caller, deciding once per call', async () => {
+      /** The real policy, counting how often a decision asks it. */
+      class CountingScopePolicy extends ScopePolicy {
+        asked = 0;
+        override missing(required: readonly string[], granted: readonly string[]): string[] {
+          this.asked += 1;
+          return super.missing(required, granted);
+        }
+      }
+      moduleRef = await Test.createTestingModule({
+        imports: [await configModule(), DiscoveryModule, MetricsModule],
+        providers: [ToolRegistry, ScopePolicy, MailCount],
+      })
+        .overrideProvider(ScopePolicy)
+        .useClass(CountingScopePolicy)
+        .compile();
+      await moduleRef.init();
+      const registry = moduleRef.get(ToolRegistry);
+      const policy = moduleRef.get<CountingScopePolicy>(ScopePolicy);
+      const caller = signedIn(['email']);
+      expect(registry.accessTo('mail_count', caller)).toMatchObject({ allowed: true });
+      expect(await call(registry, 'mail_count', { limit: 3 }, caller)).toEqual(text('user_ada asked for 3'));
+      expect(policy.asked).toBe(1);
+      // Another request's caller is decided afresh.
+      await call(registry, 'mail_count', { limit: 3 }, signedIn(['email']));
+      expect(policy.asked).toBe(2);
+    });
+
     it('runs a tool with its validated arguments and the caller’s identity', async () => {
       const registry = await registryWith();
       expect(await call(registry, 'mail_count', { limit: 3 }, signedIn(['email']))).toEqual(
