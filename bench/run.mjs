@@ -573,6 +573,10 @@ async function main() {
     );
     for (const [name, target] of Object.entries(processes))
       memory[name] = { before: (await target.stats({ gc: true })).rssMb };
+    // The targets say "verification cached": every token is shown to the product once, untimed, so
+    // that no measured row pays for first sight of a token (each first sight is a signature check).
+    const firstSight = rows(ports, host, tokens).find((row) => row.key === 'list2025');
+    if (selected.some((row) => row.target === 'product')) await worker.run(firstSight.request, tokens.length);
     for (const row of selected) {
       const result = { ...(await measure(worker, processes[row.target], row, issuer)), sdk: row.sdk, nest: row.nest };
       results.push(result);
