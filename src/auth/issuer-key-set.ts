@@ -3,7 +3,11 @@ import type { Clock } from './clock.js';
 
 /** The key set cannot be fetched now, and the last attempt is too recent to try again. */
 export class KeySetUnavailableError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** When the next fetch may start: what a client is told to wait. */
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
     this.name = 'KeySetUnavailableError';
   }
@@ -83,7 +87,7 @@ export class IssuerKeySet {
       if (!this.lastFetchFailed && this.remote.fresh) return false;
       const waitSeconds = Math.ceil((this.options.refetchIntervalMs - sinceLastFetch) / 1000);
       const why = this.lastFetchFailed ? 'the last attempt failed' : 'the keys in hand have expired';
-      throw new KeySetUnavailableError(`${why}, and the next fetch may start in ${waitSeconds} s.`);
+      throw new KeySetUnavailableError(`${why}, and the next fetch may start in ${waitSeconds} s.`, waitSeconds);
     }
     this.lastFetchStartedAt = this.options.now();
     this.inFlight = this.remote

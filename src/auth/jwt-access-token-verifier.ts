@@ -4,7 +4,7 @@ import { stopwatch } from '../metrics/stopwatch.js';
 import type { AccessTokenVerifier } from '../providers/access-token-verifier.js';
 import { BoundedTtlCache } from './bounded-ttl-cache.js';
 import type { Clock } from './clock.js';
-import { IssuerKeySet } from './issuer-key-set.js';
+import { IssuerKeySet, KeySetUnavailableError } from './issuer-key-set.js';
 import { tokenCacheKey } from './token-shape.js';
 import type { ProfileClaims, VerifiedIdentity } from './verified-identity.js';
 
@@ -194,6 +194,8 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
       throw new UpstreamUnavailableError(
         'the signing keys',
         `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
+        false,
+        error instanceof KeySetUnavailableError ? error.retryAfterSeconds : undefined,
       );
     }
     // jose checks iat only together with a maximum age; a token from the future is refused here.

@@ -67,6 +67,8 @@ export class UpstreamUnavailableError extends AppError {
     readonly upstream: string,
     message: string,
     readonly timedOut = false,
+    /** Known only when we decide when to ask again (the signing keys' cooldown); else the configured delay. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'UpstreamUnavailableError';

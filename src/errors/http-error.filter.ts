@@ -62,7 +62,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.warn(`${exception.upstream} unavailable: ${exception.message}`);
       return {
         status: exception.status,
-        headers: { 'Retry-After': String(this.auth.upstreamRetryAfterSeconds) },
+        // Never sooner than the keys can be fetched again: asking earlier would only be refused again.
+        headers: {
+          'Retry-After': String(Math.max(exception.retryAfterSeconds ?? 0, this.auth.upstreamRetryAfterSeconds)),
+        },
         body: { error: 'temporarily_unavailable', error_description: exception.message },
       };
     }

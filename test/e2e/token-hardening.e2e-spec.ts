@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import type { JwtOptions, StandInFault } from '../support/clerk-stand-in.js';
 import { useClerkApp, withApp, type TestApp } from '../support/test-app.js';
+import { TestClock } from '../support/test-clock.js';
 
 const ACCEPT = 'application/json, text/event-stream';
 const callTool = (name: string): string =>
@@ -115,20 +116,32 @@ describe('token hardening against the Clerk stand-in', () => {
 
   describe('signing keys during a JWKS outage', () => {
     it('fetches the keys once, not once per token, when they were never fetched, and answers 503 with Retry-After', async () => {
+      const clock = new TestClock();
       // A fresh app: the shared one has its keys already.
-      await withApp(fixture.clerk, {}, async (app) => {
-        fixture.clerk.setFault('down', { scope: 'fapi' });
-        fixture.clerk.resetHits();
-        const tokens = await Promise.all(Array.from({ length: 20 }, () => fixture.clerk.mintJwt()));
-        const sequential: Response[] = [];
-        for (const token of tokens.slice(0, 10)) sequential.push(await post(app, token));
-        const concurrent = await Promise.all(tokens.slice(10).map((token) => post(app, token)));
-        for (const response of [...sequential, ...concurrent]) {
-          expect(response.status).toBe(503);
-          expect(response.headers.get('retry-after')).toBe('5');
-        }
-        expect(fixture.clerk.hits('fapiJwks')).toBe(1);
-      });
+      await withApp(
+        fixture.clerk,
+        {},
+        async (app) => {
+          fixture.clerk.setFault('down', { scope: 'fapi' });
+          fixture.clerk.resetHits();
+          const tokens = await Promise.all(Array.from({ length: 21 }, () => fixture.clerk.mintJwt()));
+          const sequential: Response[] = [];
+          for (const token of tokens.slice(0, 10)) sequential.push(await post(app, token));
+          const concurrent = await Promise.all(tokens.slice(10, 20).map((token) => post(app, token)));
+          const answers = [...sequential, ...concurrent];
+          for (const response of answers) expect(response.status).toBe(503);
+          // The failed fetch itself: the configured delay. Then: when the next fetch may start (the
+          // 30 s cooldown), since asking sooner would only be refused again.
+          expect(answers.map((response) => response.headers.get('retry-after'))).toEqual([
+            '5',
+            ...Array.from({ length: 19 }, () => '30'),
+          ]);
+          clock.advance(20_000);
+          expect((await post(app, tokens[20])).headers.get('retry-after')).toBe('10');
+          expect(fixture.clerk.hits('fapiJwks')).toBe(1);
+        },
+        { clock },
+      );
     });
   });
 
