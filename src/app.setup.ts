@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import { httpConfig, mcpConfig, serverConfig } from './config/namespaces.js';
 import { RequestLogger } from './logging/request-logger.js';
 import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
-import { MOUNTED_PROVIDER_ROUTES, type ProviderRoutes } from './providers/provider-seam.js';
+import { MOUNTED_PROVIDER_ROUTES, type MountedProviderRoutes, type ProviderRoutes } from './providers/provider-seam.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 import { jsonBodyWanted } from './unread-refused-bodies.js';
 
@@ -49,7 +49,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
     exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Request-Id'],
     maxAge: 86400,
   });
-  mountProviderRoutes(app, app.get<symbol, ProviderRoutes | null>(MOUNTED_PROVIDER_ROUTES, { strict: false }));
+  mountProviderRoutes(app, app.get<symbol, MountedProviderRoutes>(MOUNTED_PROVIDER_ROUTES, { strict: false }).routes);
   // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
   const bodyLimitBytes = http.bodyLimitBytes;
   app.useBodyParser('json', {

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AuthProvider } from '../config/environment.js';
-import { MOUNTED_PROVIDER_ROUTES, ProviderRoutes } from './provider-seam.js';
+import { MOUNTED_PROVIDER_ROUTES, ProviderRoutes, type MountedProviderRoutes } from './provider-seam.js';
 import { ClerkProviderModule } from './clerk/clerk-provider.module.js';
 import { OidcProviderModule } from './oidc/oidc-provider.module.js';
 
@@ -32,7 +32,7 @@ export class AuthProviderModule {
         {
           provide: MOUNTED_PROVIDER_ROUTES,
           inject: [{ token: ProviderRoutes, optional: true }],
-          useFactory: (routes?: ProviderRoutes): ProviderRoutes | null => routes ?? null,
+          useFactory: (routes?: ProviderRoutes): MountedProviderRoutes => ({ routes: routes ?? null }),
         },
       ],
       exports: [selected, MOUNTED_PROVIDER_ROUTES],

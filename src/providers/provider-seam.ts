@@ -49,5 +49,12 @@ export abstract class ProviderRoutes {
   abstract handle(request: IncomingMessage, response: ServerResponse): void;
 }
 
-/** The selected provider's {@link ProviderRoutes}, or null when it has none: what the HTTP set-up mounts. */
+/**
+ * The selected provider's {@link ProviderRoutes}, or null when it has none: what the HTTP set-up
+ * mounts. Held in a wrapper: Nest runs lifecycle hooks on every provider's value, so handing out the
+ * routes object itself a second time would run its hooks twice.
+ */
 export const MOUNTED_PROVIDER_ROUTES = Symbol('MOUNTED_PROVIDER_ROUTES');
+export interface MountedProviderRoutes {
+  readonly routes: ProviderRoutes | null;
+}

@@ -263,6 +263,17 @@ describe('the server process', () => {
     });
   });
 
+  it('starts the embedded default with one authorization server: its start-up runs once', async () => {
+    // No Clerk or OIDC settings: the embedded default.
+    server = await ServerProcess.start({});
+    expect((await fetch(`http://127.0.0.1:${server.port}/.well-known/oauth-authorization-server`)).status).toBe(200);
+    server.signal('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+    const banners = server.logs().filter((line) => line.context === 'EmbeddedAuthorizationServer');
+    expect(banners).toHaveLength(1);
+    expect(banners[0]?.msg).toContain('EMBEDDED DEVELOPMENT AUTHORIZATION SERVER');
+  });
+
   it('writes human-readable lines with LOG_FORMAT=pretty', async () => {
     server = await start({ LOG_FORMAT: 'pretty' });
     expect((await fetch(`http://127.0.0.1:${server.port}/.well-known/oauth-protected-resource/mcp`)).status).toBe(200);
