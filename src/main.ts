@@ -8,6 +8,7 @@ import { configureHttpApplication } from './app.setup.js';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig, serverConfig } from './config/namespaces.js';
 import { ConfigurationError, type RawEnvironment } from './config/environment.js';
+import { JSON_LINE_OPTIONS, writesHumanReadable } from './logging/log-format.js';
 import { RequestLogger } from './logging/request-logger.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
@@ -88,18 +89,19 @@ function describeStartFailure(error: unknown): StartFailure {
  */
 function reportStartFailure(error: unknown, env: RawEnvironment): void {
   const failure = describeStartFailure(error);
-  const format = env.LOG_FORMAT?.trim() || 'auto';
+  const format = env.LOG_FORMAT?.trim();
   const nodeEnv = env.NODE_ENV?.trim() || 'development';
-  if (format === 'pretty' || (format !== 'json' && nodeEnv === 'development' && process.stdout.isTTY)) {
+  // Any value but json or pretty (missing, or the invalid one that stopped the start) counts as auto.
+  if (writesHumanReadable(format === 'json' || format === 'pretty' ? format : 'auto', nodeEnv)) {
     const text = error instanceof ConfigurationError ? error.message : failure.message;
     console.error(failure.err?.stack ? `${text}\n${failure.err.stack}` : text);
     return;
   }
   const { message, ...fields } = failure;
-  pino(
-    { timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
-    pino.destination({ dest: 1, sync: true }),
-  ).fatal({ context: 'Bootstrap', ...fields }, message);
+  pino(JSON_LINE_OPTIONS, pino.destination({ dest: 1, sync: true })).fatal(
+    { context: 'Bootstrap', ...fields },
+    message,
+  );
 }
 
 bootstrap().catch((error: unknown) => {

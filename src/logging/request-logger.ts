@@ -8,6 +8,7 @@ import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { callerOf } from '../auth/caller.js';
 import { operationsConfig } from '../config/namespaces.js';
+import { JSON_LINE_OPTIONS, writesHumanReadable } from './log-format.js';
 import type { LogLevel } from '../config/environment.js';
 import { requestProtocolOf } from '../metrics/request-protocol.js';
 import { routePattern } from '../metrics/route-pattern.js';
@@ -95,9 +96,7 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
   private readonly flushTimer?: NodeJS.Timeout;
 
   constructor(@Inject(operationsConfig.KEY) config: ConfigType<typeof operationsConfig>) {
-    const humanReadable =
-      config.logFormat === 'pretty' ||
-      (config.logFormat === 'auto' && config.nodeEnv === 'development' && process.stdout.isTTY);
+    const humanReadable = writesHumanReadable(config.logFormat, config.nodeEnv);
     let destination: DestinationStream;
     if (humanReadable) {
       destination = prettyStream();
@@ -106,11 +105,10 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
       destination = buffered;
       this.flushTimer = setInterval(() => flushQuietly(buffered), FLUSH_INTERVAL_MS).unref();
     }
+    // pino-pretty wants pino's level numbers; JSON lines name the level.
     const options = {
       level: PINO_LEVELS[config.logLevel],
-      timestamp: pino.stdTimeFunctions.isoTime,
-      // Log collectors read level names more readily than pino's numbers; pino-pretty wants the numbers.
-      formatters: humanReadable ? {} : { level: (label: string) => ({ level: label }) },
+      ...(humanReadable ? { timestamp: pino.stdTimeFunctions.isoTime } : JSON_LINE_OPTIONS),
     };
     this.logger = pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
     this.accessLogger = pino(options, destination);

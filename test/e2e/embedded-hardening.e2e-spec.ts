@@ -10,10 +10,10 @@ import { normalizeUserName } from '../../src/providers/embedded/development-acco
 import { EMBEDDED_AUTH_CLOCK } from '../../src/providers/embedded/embedded-authorization-server.js';
 import { StateFileNotWritableError } from '../../src/providers/embedded/embedded-state-file.js';
 import { browseToRedirect, MemoryOAuthClient, signInAndAllow, type PageAction } from '../support/oauth-browser.js';
+import { bearer, rpc, send } from '../support/protocol-eras.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-const LIST_TOOLS = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
 
 interface TokenAnswer {
   status: number;
@@ -71,17 +71,7 @@ describe('embedded authorization server hardening', () => {
   }
 
   async function listToolsStatus(accessToken: string): Promise<number> {
-    const response = await fetch(server.mcpUrl, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${accessToken}`,
-        'Content-Type': 'application/json',
-        Accept: 'application/json, text/event-stream',
-      },
-      body: LIST_TOOLS,
-    });
-    await response.body?.cancel();
-    return response.status;
+    return (await send(server.mcpUrl, rpc('legacy', 'tools/list'), bearer(accessToken))).status;
   }
 
   describe('refresh tokens used twice', () => {
