@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { CLOCK, type Clock } from '../../auth/clock.js';
 import { authConfig } from '../../config/namespaces.js';
 import { issuerMatches, supportsPkceS256 } from '../../doctor/checks/authorization-server-rules.js';
+import { authorizationServerMetadataUrls } from '../../doctor/checks/authorization-server.js';
 import { UpstreamMetadataError } from '../../errors/errors.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { stopwatch } from '../../metrics/stopwatch.js';
@@ -41,21 +42,16 @@ export function findMetadataProblem(
 }
 
 /**
- * Where an issuer's metadata may live, in the order the MCP specification has clients try them:
- * RFC 8414 with the issuer's path inserted, then OpenID discovery inserted, then appended.
- * The OpenID document is looked for in the OpenID locations first.
+ * Where an issuer's metadata may live, in the order the MCP specification has clients try them
+ * (the doctor's {@link authorizationServerMetadataUrls}: RFC 8414 with the issuer's path inserted,
+ * then OpenID discovery inserted, then appended). The OpenID document is looked for in the OpenID
+ * locations first.
  */
 export function discoveryUrls(issuer: string, kind: MetadataKind): string[] {
-  const url = new URL(issuer);
-  const path = url.pathname.replace(/\/$/, '');
-  const oauthInserted = `${url.origin}/.well-known/oauth-authorization-server${path}`;
-  const oidcInserted = `${url.origin}/.well-known/openid-configuration${path}`;
-  const oidcAppended = `${url.origin}${path}/.well-known/openid-configuration`;
-  const order =
-    kind === 'oauth-authorization-server'
-      ? [oauthInserted, oidcInserted, oidcAppended]
-      : [oidcInserted, oidcAppended, oauthInserted];
-  return [...new Set(order)];
+  const [oauthInserted, ...openIdLocations] = authorizationServerMetadataUrls(issuer);
+  return kind === 'oauth-authorization-server'
+    ? [oauthInserted, ...openIdLocations]
+    : [...openIdLocations, oauthInserted];
 }
 
 /**
