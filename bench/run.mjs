@@ -19,6 +19,7 @@
 //   BENCH_SOAK_REQUESTS=100000 (memory soak of the product; 0 skips it)   BENCH_MAX_SECONDS=20
 //   BENCH_ONLY=<row keys, comma-separated>   BENCH_RESULTS=<path of the JSON report>
 //   BENCH_ENFORCE_TARGETS=1   BENCH_PROFILE_DIR=<dir> (the product writes a .cpuprofile there on exit)
+//   BENCH_PRODUCT_ENTRY=<path> (another build of the product's main.js, e.g. a work-in-progress outDir)
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -541,7 +542,7 @@ async function main() {
         settings: { issuer: issuer.issuer, resourceUrl },
       }),
       startTarget('sdkModern', join(HERE, 'targets/sdk-modern-handler.mjs')),
-      startTarget('product', join(ROOT, 'dist/main.js'), {
+      startTarget('product', process.env.BENCH_PRODUCT_ENTRY || join(ROOT, 'dist/main.js'), {
         port: productPort,
         readyPath: '/readyz',
         execArgv: [
