@@ -15,7 +15,8 @@
 // BENCH_ENFORCE_TARGETS=1 also fails the bench when a target is missed. Loopback only.
 //
 // Settings (environment):
-//   BENCH_CONCURRENCY=32   BENCH_REQUESTS=5000   BENCH_WARMUP=500   BENCH_TOKENS=10000
+//   BENCH_CONCURRENCY=32   BENCH_REQUESTS=4000 (per row and round)   BENCH_ROUNDS=3   BENCH_WARMUP=2000
+//   BENCH_TOKENS=10000
 //   BENCH_SOAK_REQUESTS=100000 (memory soak of the product; 0 skips it)   BENCH_MAX_SECONDS=20
 //   BENCH_ONLY=<row keys, comma-separated>   BENCH_RESULTS=<path of the JSON report>
 //   BENCH_ENFORCE_TARGETS=1   BENCH_PROFILE_DIR=<dir> (the product writes a .cpuprofile there on exit)
@@ -52,8 +53,9 @@ const settings = (() => {
   try {
     return {
       concurrency: integerSetting('BENCH_CONCURRENCY', 32),
-      requests: integerSetting('BENCH_REQUESTS', 5000),
-      warmup: integerSetting('BENCH_WARMUP', 500, 0),
+      requests: integerSetting('BENCH_REQUESTS', 4000),
+      rounds: integerSetting('BENCH_ROUNDS', 3),
+      warmup: integerSetting('BENCH_WARMUP', 2000, 0),
       tokens: integerSetting('BENCH_TOKENS', 10_000),
       soakRequests: integerSetting('BENCH_SOAK_REQUESTS', 100_000, 0),
       maxSecondsPerRun: integerSetting('BENCH_MAX_SECONDS', 20),
@@ -392,8 +394,7 @@ function rows(ports, host, tokens) {
 
 // ---------------------------------------------------------------- measuring
 
-async function measure(worker, process_, row, issuer) {
-  if (settings.warmup > 0) await worker.run(row.request, settings.warmup);
+async function measureOnce(worker, process_, row, issuer) {
   const before = await process_.stats();
   const issuerBefore = issuer.requests.length;
   const result = await worker.run(row.request, settings.requests);
@@ -401,12 +402,49 @@ async function measure(worker, process_, row, issuer) {
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
   const { type: _type, id: _id, ...measured } = result;
   return {
-    key: row.key,
-    label: row.label,
-    target: row.target,
     ...measured,
     cpuUsPerRequest: result.completed ? cpuUs / result.completed : NaN,
     issuerCalls: issuer.requests.length - issuerBefore,
+  };
+}
+
+const median = (values) => {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/**
+ * One row over every round: throughput, CPU per request and latencies are the medians of the
+ * rounds (one disturbed round on a shared machine moves nothing); errors and calls to the
+ * issuer are summed, since one wrong answer in any round fails the row.
+ */
+function combineRounds(row, rounds) {
+  const problems = new Map();
+  for (const problem of rounds.flatMap((round) => round.problems))
+    problems.set(problem.problem, {
+      problem: problem.problem,
+      count: (problems.get(problem.problem)?.count ?? 0) + problem.count,
+    });
+  return {
+    key: row.key,
+    label: row.label,
+    target: row.target,
+    sdk: row.sdk,
+    nest: row.nest,
+    completed: rounds.reduce((sum, round) => sum + round.completed, 0),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    problems: [...problems.values()],
+    truncated: rounds.some((round) => round.truncated),
+    rps: median(rounds.map((round) => round.rps)),
+    cpuUsPerRequest: median(rounds.map((round) => round.cpuUsPerRequest)),
+    latencyMs: {
+      p50: median(rounds.map((round) => round.latencyMs.p50)),
+      p99: median(rounds.map((round) => round.latencyMs.p99)),
+    },
+    issuerCalls: rounds.reduce((sum, round) => sum + round.issuerCalls, 0),
+    rounds: rounds.map(({ rps, cpuUsPerRequest }) => ({ rps, cpuUsPerRequest })),
   };
 }
 
@@ -513,7 +551,8 @@ function targets(byKey, soaked) {
 async function main() {
   const wallStart = performance.now();
   console.log(
-    `bench: ${settings.requests} requests per row after ${settings.warmup} warm-up, concurrency ${settings.concurrency}, ` +
+    `bench: ${settings.rounds} interleaved rounds of ${settings.requests} requests per row (medians reported), ` +
+      `after ${settings.warmup} warm-up, concurrency ${settings.concurrency}, ` +
       `${settings.tokens} distinct tokens, node ${process.version}, ${cpus().length} CPU(s)`,
   );
   const issuer = await BenchIssuer.start();
@@ -578,13 +617,21 @@ async function main() {
     // that no measured row pays for first sight of a token (each first sight is a signature check).
     const firstSight = rows(ports, host, tokens).find((row) => row.key === 'list2025');
     if (selected.some((row) => row.target === 'product')) await worker.run(firstSight.request, tokens.length);
-    for (const row of selected) {
-      const result = { ...(await measure(worker, processes[row.target], row, issuer)), sdk: row.sdk, nest: row.nest };
-      results.push(result);
-      console.log(
-        `bench:   ${result.label}: ${result.rps.toFixed(0)} req/s, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/req, ${result.errors} errors`,
-      );
+    // Rows are measured in interleaved rounds, so a slow drift of the machine (another process,
+    // thermal limits) falls on the product and on the floors it is compared with alike.
+    const perRow = new Map(selected.map((row) => [row.key, []]));
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const row of selected) {
+        if (round === 1 && settings.warmup > 0) await worker.run(row.request, settings.warmup);
+        const measured = await measureOnce(worker, processes[row.target], row, issuer);
+        perRow.get(row.key).push(measured);
+        console.log(
+          `bench: round ${round}/${settings.rounds} ${row.label}: ${measured.rps.toFixed(0)} req/s, ` +
+            `${measured.cpuUsPerRequest.toFixed(0)} µs CPU/req, ${measured.errors} errors`,
+        );
+      }
     }
+    for (const row of selected) results.push(combineRounds(row, perRow.get(row.key)));
     soaked = await soak(
       worker,
       product,
