@@ -28,12 +28,17 @@ class RawExchange {
   }
 
   /** Sends the head with its Content-Length, and only `firstPart` of the body. */
-  async sendHead(headers: Record<string, string>, contentLength: number, firstPart: string): Promise<void> {
+  async sendHead(
+    headers: Record<string, string>,
+    contentLength: number,
+    firstPart: string,
+    target = '/mcp',
+  ): Promise<void> {
     const head = Object.entries({ Host: 'localhost', 'Content-Type': 'application/json', ...headers })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
     await once(this.socket, 'connect');
-    this.socket.write(`POST /mcp HTTP/1.1\r\n${head}Content-Length: ${contentLength}\r\n\r\n${firstPart}`);
+    this.socket.write(`POST ${target} HTTP/1.1\r\n${head}Content-Length: ${contentLength}\r\n\r\n${firstPart}`);
   }
 
   /** The status line and headers of the answer, as soon as they are complete. */
@@ -80,6 +85,12 @@ describe('bodies of requests refused anyway', () => {
       /^HTTP\/1\.1 400 .*invalid_request/s,
     ],
     ['from a foreign Origin: 403 from the guard ahead', { Origin: 'https://evil.example' }, /^HTTP\/1\.1 403 /],
+    [
+      'without credentials in a charset other than UTF-8: 401',
+      { 'Content-Type': 'application/json; charset=utf-16le' },
+      /^HTTP\/1\.1 401 /,
+    ],
+    ['without credentials, gzipped: 401', { 'Content-Encoding': 'gzip' }, /^HTTP\/1\.1 401 /],
   ])('answers a request %s before its body has arrived', async (_name, headers, expected) => {
     const exchange = new RawExchange(portOf(required));
     try {
@@ -89,6 +100,20 @@ describe('bodies of requests refused anyway', () => {
       exchange.close();
     }
   });
+
+  it.each(['access_token=abc', 'access%5Ftoken=abc', 'x=1&%61ccess_token=abc'])(
+    'answers a request with a bearer header and %s in the query with 400 before its body has arrived',
+    async (query) => {
+      const headers = { Authorization: `Bearer ${await clerk.mintJwt()}` };
+      const exchange = new RawExchange(portOf(required));
+      try {
+        await exchange.sendHead(headers, DECLARED_LENGTH, CALL_START, `/mcp?${query}`);
+        expect(await exchange.answerHead()).toMatch(/^HTTP\/1\.1 400 .*invalid_request/s);
+      } finally {
+        exchange.close();
+      }
+    },
+  );
 
   it('answers malformed JSON without credentials with the 401 too: the body is never parsed', async () => {
     const response = await fetch(required.mcpUrl, {
