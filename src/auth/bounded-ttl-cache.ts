@@ -1,6 +1,19 @@
-/** A size-bounded map whose entries expire; the least recently used entry goes first when full. */
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+  /** Read since it was last (re)inserted: it gets a second chance before it is evicted. */
+  used: boolean;
+}
+
+/**
+ * A size-bounded map whose entries expire; when full, the oldest entry that has expired or has not
+ * been read since it was last moved goes first (the "second chance" approximation of LRU). A hit only marks its entry,
+ * instead of moving it to the end of the map on every read (a delete and an insert per request on
+ * the token caches); the move happens at most once per entry per eviction pass, when the eviction
+ * reaches it. The bound itself is exact: never more than `maxEntries` entries.
+ */
 export class BoundedTtlCache<K, V> {
-  private readonly entries = new Map<K, { value: V; expiresAt: number }>();
+  private readonly entries = new Map<K, Entry<V>>();
 
   constructor(
     private readonly maxEntries: number,
@@ -14,23 +27,33 @@ export class BoundedTtlCache<K, V> {
       this.entries.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry.value;
   }
 
   set(key: K, value: V, expiresAt: number): void {
-    if (expiresAt <= this.now()) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
+    const now = this.now();
+    if (expiresAt <= now || this.maxEntries < 1) return;
+    // A new key makes room first, so that the entry being added is never the one evicted.
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.evictOne(now);
+    this.entries.set(key, { value, expiresAt, used: false });
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * Walks from the oldest entry: the first one expired or not read since it was last moved is dropped;
+   * each read one on the way moves to the end, unmarked. Ends within one pass over the map, since
+   * every entry it moves is unmarked when the walk reaches it again.
+   */
+  private evictOne(now: number): void {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (!entry.used || entry.expiresAt <= now) return;
+      entry.used = false;
+      this.entries.set(key, entry);
+    }
   }
 }

