@@ -11,6 +11,9 @@ interface Window {
 /** What a hit was told: go on, or wait this many whole seconds. */
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** Every allowed hit is told the same thing: one answer, not one allocation per request. */
+const ALLOWED: RateDecision = Object.freeze({ allowed: true });
+
 /**
  * Counts hits per key in fixed windows of `windowMs`, in memory (per replica). A window opens at a
  * key's first hit; once `limit` hits are spent, further hits are refused until it ends.
@@ -34,7 +37,7 @@ export class FixedWindowLimiter {
       this.windows.set(key, window, window.endsAt);
     }
     window.hits += 1;
-    if (window.hits <= this.limit) return { allowed: true };
+    if (window.hits <= this.limit) return ALLOWED;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import type { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
 import { callerOf } from '../auth/caller.js';
-import { operationsConfig } from '../config/namespaces.js';
+import { httpConfig, operationsConfig } from '../config/namespaces.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { FixedWindowLimiter } from './fixed-window-limiter.js';
 
@@ -39,12 +39,21 @@ abstract class RateLimitGuard implements CanActivate {
  */
 @Injectable()
 export class AddressRateLimitGuard extends RateLimitGuard {
-  constructor(@Inject(operationsConfig.KEY) { rateLimit }: ConfigType<typeof operationsConfig>) {
+  private readonly behindProxies: boolean;
+
+  constructor(
+    @Inject(operationsConfig.KEY) { rateLimit }: ConfigType<typeof operationsConfig>,
+    @Inject(httpConfig.KEY) { trustedProxies }: ConfigType<typeof httpConfig>,
+  ) {
     super(rateLimit.perAddress, rateLimit.windowMs);
+    this.behindProxies = trustedProxies.length > 0;
   }
 
   protected trackerOf(request: Request): string | undefined {
-    return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    // Express computes `ip` through proxy-addr on every read (it parses X-Forwarded-For even when no proxy is
+    // trusted); with none trusted its answer is the socket's address, read here directly.
+    const address = this.behindProxies ? request.ip : request.socket.remoteAddress;
+    return address ?? request.socket.remoteAddress ?? 'unknown';
   }
 }
 
