@@ -15,12 +15,18 @@ const quote = (value: string): string => `"${value.replace(/["\\]/g, (match) => 
 
 /** Formats one `WWW-Authenticate: Bearer ...` challenge: resource_metadata first, then scope, then the error. */
 export function formatBearerChallenge(challenge: BearerChallenge): string {
-  const params = [`resource_metadata=${quote(challenge.resourceMetadataUrl)}`];
-  if (challenge.scopes.length > 0) params.push(`scope=${quote(challenge.scopes.join(' '))}`);
-  if (challenge.error) {
-    params.push(`error=${quote(challenge.error)}`);
-    if (challenge.errorDescription)
-      params.push(`error_description=${quote(sanitizeDescription(challenge.errorDescription))}`);
-  }
-  return `Bearer ${params.join(', ')}`;
+  const scope = challenge.scopes.length > 0 ? `, scope=${quote(challenge.scopes.join(' '))}` : '';
+  const withoutError = `Bearer resource_metadata=${quote(challenge.resourceMetadataUrl)}${scope}`;
+  return challenge.error
+    ? withBearerError(withoutError, challenge.error, challenge.errorDescription)
+    : withoutError;
+}
+
+/**
+ * Appends the error parameters to a challenge formatted without them, so that the part that depends on
+ * configuration only (resource_metadata and scope) can be formatted once and reused for every refusal.
+ */
+export function withBearerError(challenge: string, error: BearerErrorCode, errorDescription?: string): string {
+  const description = errorDescription ? `, error_description=${quote(sanitizeDescription(errorDescription))}` : '';
+  return `${challenge}, error=${quote(error)}${description}`;
 }

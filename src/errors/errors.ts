@@ -39,8 +39,15 @@ export class BearerChallengeError extends AppError {
     this.status = code === 'invalid_request' ? 400 : code === 'insufficient_scope' ? 403 : 401;
   }
 
+  /** The same for every request, so built once; nothing changes a thrown error (all its fields are read-only). */
+  private static readonly MISSING_TOKEN = new BearerChallengeError(
+    undefined,
+    'A bearer access token is required.',
+    'missing',
+  );
+
   static missingToken(): BearerChallengeError {
-    return new BearerChallengeError(undefined, 'A bearer access token is required.', 'missing');
+    return BearerChallengeError.MISSING_TOKEN;
   }
 
   static invalidRequest(description: string): BearerChallengeError {

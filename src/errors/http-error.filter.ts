@@ -1,7 +1,7 @@
 import { Catch, HttpException, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Request, Response } from 'express';
-import { formatBearerChallenge } from '../auth/bearer-challenge.js';
+import { formatBearerChallenge, withBearerError } from '../auth/bearer-challenge.js';
 import { callerOf } from '../auth/caller.js';
 import { authConfig, httpConfig, mcpConfig, serverConfig } from '../config/namespaces.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -13,20 +13,43 @@ interface ErrorAnswer {
   body: Record<string, unknown>;
 }
 
+/** What `response.json()` would have sent: the same type, the same bytes. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** An answer as it goes on the wire. */
+interface SerialisedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  json: string;
+  length: string;
+}
+
+const serialise = ({ status, headers, body }: ErrorAnswer): SerialisedAnswer => {
+  const json = JSON.stringify(body);
+  return { status, headers, json, length: String(Buffer.byteLength(json)) };
+};
+
 /**
  * The one place errors become HTTP answers: RFC 6750 challenges, JSON-RPC errors or small JSON
- * bodies, never HTML or a stack.
+ * bodies, never HTML or a stack. Answers are written directly rather than through Express's
+ * `res.json()`, which hashed every refusal's body for an ETag (meaningless on an uncacheable error)
+ * and re-parsed its Content-Type; floods of refused requests are the path this has to be cheap on.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
-  /** The challenge for a request without credentials depends on configuration only: built once. */
+  /**
+   * The challenge for a request without credentials depends on configuration only: built once, and
+   * every other challenge with the configured scopes starts with it.
+   */
   private readonly missingTokenChallenge: string;
+  /** The whole answer to a request without credentials, serialised once. */
+  private readonly missingTokenAnswer: SerialisedAnswer;
 
   constructor(
     @Inject(serverConfig.KEY) private readonly server: ConfigType<typeof serverConfig>,
     @Inject(httpConfig.KEY) private readonly http: ConfigType<typeof httpConfig>,
-    @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
+    @Inject(mcpConfig.KEY) mcp: ConfigType<typeof mcpConfig>,
     @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
   ) {
@@ -34,6 +57,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       resourceMetadataUrl: server.resourceMetadataUrl,
       scopes: mcp.scopes,
     });
+    this.missingTokenAnswer = serialise(this.challenge(BearerChallengeError.missingToken()));
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -45,17 +69,26 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.end();
       return;
     }
-    response.status(answer.status);
-    for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+    response.statusCode = answer.status;
+    for (const name in answer.headers) response.setHeader(name, answer.headers[name]);
     response.setHeader('Cache-Control', 'no-store');
-    response.json(answer.body);
+    response.setHeader('Content-Type', JSON_CONTENT_TYPE);
+    response.setHeader('Content-Length', answer.length);
+    // Node sends no body for HEAD, as Express did.
+    response.end(answer.json);
   }
 
-  private answer(exception: unknown, request: Request): ErrorAnswer {
+  private answer(exception: unknown, request: Request): SerialisedAnswer {
     if (exception instanceof BearerChallengeError) {
       this.metrics.authOutcome(exception.reason);
-      return this.challenge(exception);
+      return exception.code === undefined && exception.scopes.length === 0
+        ? this.missingTokenAnswer
+        : serialise(this.challenge(exception));
     }
+    return serialise(this.otherAnswer(exception, request));
+  }
+
+  private otherAnswer(exception: unknown, request: Request): ErrorAnswer {
     if (exception instanceof UpstreamUnavailableError) {
       // Before the guard attached an identity, an unreachable upstream means the token could not be checked.
       if (callerOf(request) === undefined) this.metrics.authOutcome('upstream_error');
@@ -96,16 +129,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   private challenge(error: BearerChallengeError): ErrorAnswer {
-    const scopes = error.scopes.length > 0 ? error.scopes : this.mcp.scopes;
-    const header =
-      error.code === undefined && error.scopes.length === 0
+    const challenge =
+      error.scopes.length === 0
         ? this.missingTokenChallenge
-        : formatBearerChallenge({
-            resourceMetadataUrl: this.server.resourceMetadataUrl,
-            scopes,
-            error: error.code,
-            errorDescription: error.code ? error.message : undefined,
-          });
+        : formatBearerChallenge({ resourceMetadataUrl: this.server.resourceMetadataUrl, scopes: error.scopes });
+    const header = error.code ? withBearerError(challenge, error.code, error.message) : challenge;
     return {
       status: error.status,
       headers: { 'WWW-Authenticate': header },

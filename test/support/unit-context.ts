@@ -75,7 +75,12 @@ export class RecordedResponse {
     return this;
   }
 
-  end(): this {
+  /** The error filter writes its JSON itself; the body is recorded parsed, as `json()` records it. */
+  end(chunk?: string): this {
+    if (chunk !== undefined) {
+      this.body = JSON.parse(chunk);
+      this.headersSent = true;
+    }
     this.ended = true;
     return this;
   }

@@ -31,6 +31,8 @@ describe('HttpErrorFilter', () => {
     const response = new RecordedResponse();
     filter.catch(error, httpContext(requestTo(path, {}, { method }), response));
     expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['content-length']).toBe(String(Buffer.byteLength(JSON.stringify(response.body))));
     return response;
   }
 
