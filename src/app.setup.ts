@@ -1,13 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ConfigType } from '@nestjs/config';
-import type { NextFunction, Request, Response } from 'express';
+import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { httpConfig, mcpConfig, serverConfig } from './config/namespaces.js';
-import { RequestLogger } from './logging/request-logger.js';
-import { HttpRequestMetrics } from './metrics/http-request-metrics.js';
+import { RequestLifecycle } from './logging/request-lifecycle.js';
 import { MOUNTED_PROVIDER_ROUTES, type MountedProviderRoutes, type ProviderRoutes } from './providers/provider-seam.js';
-import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 import { jsonBodyWanted } from './unread-refused-bodies.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
@@ -23,9 +23,30 @@ export const MCP_REQUEST_HEADERS = [
 ];
 
 /**
+ * Open to every origin: tokens travel in a header, never in cookies, so any origin may call; the
+ * challenge and session headers are exposed so browser clients can read them. A fixed origin, so
+ * the headers of an answer that is not a preflight are the same for every request.
+ */
+const CORS: CorsOptions & { origin: string } = {
+  origin: '*',
+  methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+  allowedHeaders: MCP_REQUEST_HEADERS,
+  exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Request-Id'],
+  maxAge: 86400,
+};
+
+/**
+ * The `cors` middleware that Nest's `enableCors()` mounts, taken from the package that mounts it,
+ * so that preflights get exactly the answers they got from `enableCors()`.
+ */
+const cors = createRequire(import.meta.resolve('@nestjs/platform-express'))('cors') as (
+  options: CorsOptions,
+) => NodeMiddleware;
+
+type NodeMiddleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
+
+/**
  * HTTP settings shared by the real server and the e2e tests, so both answer the same way.
- * CORS is open: tokens travel in a header, never in cookies, so any origin may call; the
- * challenge and session headers are exposed so browser clients can read them.
  */
 export function configureHttpApplication(app: NestExpressApplication): NestExpressApplication {
   const http = app.get<string, ConfigType<typeof httpConfig>>(httpConfig.KEY);
@@ -36,19 +57,8 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
   app.set('trust proxy', http.trustedProxies.length > 0 ? [...http.trustedProxies] : false);
   configureServerTimeouts(app.getHttpServer(), http);
   // First, so that requests refused further on (CORS, body limit, rate limit) are drained, logged and counted too.
-  app.use(
-    app.get(GracefulShutdown).middleware,
-    app.get(RequestLogger).middleware,
-    app.get(HttpRequestMetrics).middleware,
-  );
-  app.use(fixedSecurityHeaders(securityHeaders(server.publicBaseUrl)));
-  app.enableCors({
-    origin: '*',
-    methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: MCP_REQUEST_HEADERS,
-    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Request-Id'],
-    maxAge: 86400,
-  });
+  app.use(app.get(RequestLifecycle).middleware);
+  app.use(fixedResponseHeaders(securityHeaders(server.publicBaseUrl), CORS));
   mountProviderRoutes(app, app.get<symbol, MountedProviderRoutes>(MOUNTED_PROVIDER_ROUTES, { strict: false }).routes);
   // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
   const bodyLimitBytes = http.bodyLimitBytes;
@@ -105,24 +115,42 @@ function securityHeaders(publicBaseUrl: string): Parameters<typeof helmet>[0] {
 }
 
 /**
- * helmet's headers depend on its options only, never on the request (no CSP nonces here): they are
- * recorded once from helmet itself and set on every answer in one step, instead of running helmet's
- * dozen middleware functions per request.
+ * helmet's headers depend on its options only, never on the request (no CSP nonces here), and so do
+ * the CORS headers of every answer but a preflight, the origin being fixed: both are recorded once,
+ * from helmet and cors themselves, and set on every answer in one step, instead of running helmet's
+ * dozen middleware functions and cors per request. Preflights (OPTIONS) are answered by cors.
  */
-function fixedSecurityHeaders(
-  options: Parameters<typeof helmet>[0],
-): (req: Request, res: Response, next: NextFunction) => void {
-  const headers: [string, string | number | readonly string[]][] = [];
+function fixedResponseHeaders(
+  helmetOptions: Parameters<typeof helmet>[0],
+  corsOptions: CorsOptions & { origin: string },
+): RequestHandler {
+  const preflight = cors(corsOptions);
+  const security = recordedHeaders(helmet(helmetOptions));
+  const crossOrigin = recordedHeaders(preflight);
+  return (request, response, next) => {
+    security.apply(response);
+    if (request.method === 'OPTIONS') return preflight(request, response, next);
+    crossOrigin.apply(response);
+    next();
+  };
+}
+
+/** What a middleware does to the headers of a GET answer, recorded from one run and replayed. */
+function recordedHeaders(middleware: NodeMiddleware): { apply(response: ServerResponse): void } {
+  const headers = new Map<string, string | number | readonly string[]>();
   const removed: string[] = [];
   const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) => headers.push([name, value]),
+    getHeader: (name: string) => headers.get(name),
+    setHeader: (name: string, value: string | number | readonly string[]) => headers.set(name, value),
     removeHeader: (name: string) => removed.push(name),
   };
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  return (_request, response, next) => {
-    for (const name of removed) response.removeHeader(name);
-    for (const [name, value] of headers) response.setHeader(name, value);
-    next();
+  middleware({ method: 'GET', headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  const set = [...headers];
+  return {
+    apply(response) {
+      for (const name of removed) response.removeHeader(name);
+      for (const [name, value] of set) response.setHeader(name, value);
+    },
   };
 }
 

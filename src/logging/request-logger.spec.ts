@@ -1,9 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
-import type { Request } from 'express';
 import { loadAppConfig } from '../config/app-config.js';
-import { recordRequestProtocol } from '../metrics/request-protocol.js';
-import { accessLogFields, RequestLogger } from './request-logger.js';
+import { RequestLogger, type AccessRecord } from './request-logger.js';
 
 describe('RequestLogger', () => {
   it('maps LOG_LEVEL, in Nest’s terms, to pino’s levels', () => {
@@ -13,17 +10,22 @@ describe('RequestLogger', () => {
   });
 
   it('names the protocol era and version on MCP requests, and nothing of the kind on others', () => {
-    const request = (path: string): Request => ({ method: 'POST', path, ip: '127.0.0.1' }) as Request;
-    const response = { statusCode: 200 } as ServerResponse;
-    const mcp = request('/mcp');
-    recordRequestProtocol(mcp, { era: 'modern', protocolVersion: '2026-07-28' });
-    expect(accessLogFields(mcp, response, 3)).toMatchObject({
-      path: '/mcp',
+    const lines: string[] = [];
+    const logger = new RequestLogger(loadAppConfig({}).operations, { write: (line: string) => lines.push(line) });
+    const record = (path: string): AccessRecord => ({
+      requestId: 'r1',
+      method: 'POST',
+      route: path,
+      path,
       status: 200,
-      era: 'modern',
-      protocolVersion: '2026-07-28',
+      durationMs: 3,
+      clientIp: '127.0.0.1',
+      completed: true,
     });
-    const other = accessLogFields(request('/healthz'), response, 1);
+    logger.logAccess({ ...record('/mcp'), protocol: { era: 'modern', protocolVersion: '2026-07-28' } });
+    logger.logAccess(record('/healthz'));
+    const [mcp, other] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(mcp).toMatchObject({ path: '/mcp', status: 200, era: 'modern', protocolVersion: '2026-07-28' });
     expect(other).not.toHaveProperty('era');
     expect(other).not.toHaveProperty('protocolVersion');
   });

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 
 /** The MCP protocol era of a request: 2025 (`legacy`, sessions and `initialize`) or 2026-07-28 on (`modern`). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -13,14 +13,19 @@ export interface RequestProtocol {
   protocolVersion: string;
 }
 
-const protocols = new WeakMap<Request, RequestProtocol>();
+/**
+ * Kept on the request itself under a symbol of this module's own: a property the request already
+ * carries costs less to set and read than an entry in a WeakMap keyed by every request.
+ */
+const PROTOCOL = Symbol('requestProtocol');
+type ProtocolCarrier = IncomingMessage & { [PROTOCOL]?: RequestProtocol };
 
 /** Noted by the MCP endpoint once it has classified a request, for the access log and the request metrics. */
-export function recordRequestProtocol(request: Request, protocol: RequestProtocol): void {
-  protocols.set(request, protocol);
+export function recordRequestProtocol(request: IncomingMessage, protocol: RequestProtocol): void {
+  (request as ProtocolCarrier)[PROTOCOL] = protocol;
 }
 
 /** Undefined for requests that never reached the MCP endpoint (other routes, or refused by its guards). */
-export function requestProtocolOf(request: Request): RequestProtocol | undefined {
-  return protocols.get(request);
+export function requestProtocolOf(request: IncomingMessage): RequestProtocol | undefined {
+  return (request as ProtocolCarrier)[PROTOCOL];
 }

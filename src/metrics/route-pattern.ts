@@ -1,17 +1,20 @@
+import type { IncomingMessage } from 'node:http';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 
 /** Label for requests that matched no route (unknown paths, and bodies refused before routing). */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
-const patterns = new WeakMap<Request, string>();
+/** On the request itself, like its protocol (request-protocol.ts): cheaper than a WeakMap entry per request. */
+const PATTERN = Symbol('routePattern');
+type PatternCarrier = IncomingMessage & { [PATTERN]?: string };
 
 /**
  * The route pattern a request matched (`/mcp`, `/.well-known/oauth-protected-resource/*resourcePath`),
  * never the raw URL: logs and metrics stay free of query strings and keep a bounded set of values.
  */
-export function routePattern(request: Request): string {
-  return patterns.get(request) ?? UNMATCHED_ROUTE;
+export function routePattern(request: IncomingMessage): string {
+  return (request as PatternCarrier)[PATTERN] ?? UNMATCHED_ROUTE;
 }
 
 /**
@@ -26,7 +29,8 @@ export class RoutePatternRecorder implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const route: unknown = request.route;
     if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string')
-      patterns.set(request, `${request.baseUrl}${route.path}`);
+      // Nest mounts no routers, so the base is empty and the route's own string (hashed once) is the pattern.
+      (request as PatternCarrier)[PATTERN] = request.baseUrl ? `${request.baseUrl}${route.path}` : route.path;
     return true;
   }
 }

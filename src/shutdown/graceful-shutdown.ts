@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import type { Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import type { ConfigType } from '@nestjs/config';
 import { operationsConfig } from '../config/namespaces.js';
 
@@ -24,17 +23,24 @@ export class GracefulShutdown {
     return this.drainingSince !== undefined;
   }
 
-  /** Mounted first, so every request is known to the drain. */
-  readonly middleware = (_request: Request, response: Response, next: NextFunction): void => {
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * A request has arrived (RequestLifecycle, mounted first): it is known to the drain until
+   * {@link release} says its response has closed.
+   */
+  admit(response: ServerResponse): void {
     if (this.draining) response.setHeader('Connection', 'close');
     this.inFlight.add(response);
-    response.once('close', () => {
-      this.inFlight.delete(response);
-      // Node keeps a finished keep-alive connection open; during a drain nothing more should come in on it.
-      if (this.draining) this.server?.closeIdleConnections();
-    });
-    next();
-  };
+  }
+
+  release(response: ServerResponse): void {
+    this.inFlight.delete(response);
+    // Node keeps a finished keep-alive connection open; during a drain nothing more should come in on it.
+    if (this.draining) this.server?.closeIdleConnections();
+  }
 
   /** Drains the HTTP server within the grace period, then runs Nest's shutdown hooks. */
   async drainAndClose(app: INestApplication): Promise<void> {
@@ -47,7 +53,7 @@ export class GracefulShutdown {
     this.server = server;
     this.drainingSince = Date.now();
     this.logger.log(
-      `Draining: ${this.inFlight.size} requests in flight, grace period ${this.operations.shutdownGraceMs / 1000} s`,
+      `Draining: ${this.requestsInFlight} requests in flight, grace period ${this.operations.shutdownGraceMs / 1000} s`,
     );
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const response of this.inFlight) {
@@ -66,7 +72,7 @@ export class GracefulShutdown {
     ]);
     grace.abort();
     if (outcome === 'expired') {
-      this.logger.warn(`Grace period over: closing ${this.inFlight.size} requests still running`);
+      this.logger.warn(`Grace period over: closing ${this.requestsInFlight} requests still running`);
       server.closeAllConnections();
       await closed;
     }
