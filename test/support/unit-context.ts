@@ -59,23 +59,12 @@ export class RecordedResponse {
   readonly headers: Record<string, string> = {};
   body: unknown;
 
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-
   setHeader(name: string, value: string): this {
     this.headers[name.toLowerCase()] = value;
     return this;
   }
 
-  json(body: unknown): this {
-    this.body = body;
-    this.headersSent = true;
-    return this;
-  }
-
-  /** The error filter writes its JSON itself; the body is recorded parsed, as `json()` records it. */
+  /** The error filter writes its JSON itself, through `end()`; the body is recorded parsed. */
   end(chunk?: string): this {
     if (chunk !== undefined) {
       this.body = JSON.parse(chunk);
