@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig, mcpConfig, serverConfig } from '../config/namespaces.js';
+import { JsonRepresentation } from './json-representation.js';
 
 /** RFC 9728 §2 fields we publish. */
 export interface ProtectedResourceMetadataDocument {
@@ -12,10 +13,11 @@ export interface ProtectedResourceMetadataDocument {
   resource_documentation: string;
 }
 
-/** The protected-resource metadata document; built once, since every field comes from configuration. */
+/** The protected-resource metadata document; built and serialised once, since every field comes from configuration. */
 @Injectable()
 export class ProtectedResourceMetadata {
   readonly document: Readonly<ProtectedResourceMetadataDocument>;
+  readonly representation: JsonRepresentation;
 
   constructor(
     @Inject(serverConfig.KEY) server: ConfigType<typeof serverConfig>,
@@ -30,5 +32,6 @@ export class ProtectedResourceMetadata {
       resource_name: server.resourceName,
       resource_documentation: server.resourceDocumentationUrl,
     });
+    this.representation = new JsonRepresentation(this.document);
   }
 }

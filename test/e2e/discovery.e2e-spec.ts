@@ -152,6 +152,68 @@ describe('discovery documents', () => {
     });
   });
 
+  describe('validators and conditional requests', () => {
+    const documents = [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/mcp/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+    ];
+
+    for (const path of documents) {
+      it(`gives ${path} a strong ETag and its exact length, and answers If-None-Match with 304`, async () => {
+        const url = `${fixture.server.baseUrl}${path}`;
+        const get = await fetch(url);
+        const body = await get.text();
+        const etag = get.headers.get('etag');
+        const cacheControl = get.headers.get('cache-control');
+        expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+        expect(get.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(get.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+        expect(body).toBe(JSON.stringify(JSON.parse(body)));
+        expect(cacheControl).toMatch(/^public, max-age=\d+$/);
+
+        const again = await fetch(url);
+        expect(again.headers.get('etag')).toBe(etag);
+        expect(await again.text()).toBe(body);
+
+        for (const ifNoneMatch of [etag ?? '', `W/${etag}`, `"elsewhere", ${etag}`, '*']) {
+          for (const method of ['GET', 'HEAD']) {
+            const conditional = await fetch(url, { method, headers: { 'If-None-Match': ifNoneMatch } });
+            expect({ ifNoneMatch, method, status: conditional.status }).toEqual({ ifNoneMatch, method, status: 304 });
+            expect(conditional.headers.get('etag')).toBe(etag);
+            expect(conditional.headers.get('cache-control')).toBe(cacheControl);
+            expect(await conditional.text()).toBe('');
+          }
+        }
+
+        const stale = await fetch(url, { headers: { 'If-None-Match': '"an-older-version", W/"another"' } });
+        expect(stale.status).toBe(200);
+        expect(await stale.text()).toBe(body);
+        const head = await fetch(url, { method: 'HEAD' });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('etag')).toBe(etag);
+        expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+        expect(await head.text()).toBe('');
+      });
+    }
+
+    it('serves the same bytes at every location of one document', async () => {
+      const answers = await Promise.all(
+        [
+          '/.well-known/oauth-protected-resource',
+          '/.well-known/oauth-protected-resource/mcp',
+          '/.well-known/oauth-protected-resource/mcp/',
+          '/mcp/.well-known/oauth-protected-resource',
+        ].map(async (path) => {
+          const response = await fetch(`${fixture.server.baseUrl}${path}`);
+          return { etag: response.headers.get('etag'), body: await response.text() };
+        }),
+      );
+      for (const answer of answers) expect(answer).toEqual(answers[0]);
+    });
+  });
+
   describe('authorization-server metadata proxied from Clerk', () => {
     for (const kind of ['oauth-authorization-server', 'openid-configuration'] as const) {
       it(`passes /.well-known/${kind} through unchanged and caches it`, async () => {
@@ -197,6 +259,32 @@ describe('authorization-server metadata when Clerk misbehaves', () => {
         expect(await response.json()).toEqual(fresh);
         // The cache time has passed: the issuer was asked again, and its failure answered with the stale copy.
         expect(fixture.clerk.hits('asMetadata')).toBeGreaterThan(0);
+      },
+      { clock },
+    );
+  });
+
+  it('gives a re-fetched authorization-server document that changed a new ETag, and the old one no 304', async () => {
+    const clock = new TestClock();
+    await withApp(
+      { AS_METADATA_CACHE_SECONDS: '1' },
+      async (server) => {
+        const url = `${server.baseUrl}/.well-known/oauth-authorization-server`;
+        const first = await fetch(url);
+        const firstEtag = first.headers.get('etag') ?? '';
+        expect(((await first.json()) as Record<string, unknown>).op_policy_uri).toBeUndefined();
+        expect((await fetch(url, { headers: { 'If-None-Match': firstEtag } })).status).toBe(304);
+
+        fixture.clerk.setMetadataOverrides({ op_policy_uri: 'https://example.com/policy' });
+        clock.advance(1100);
+        const changed = await fetch(url, { headers: { 'If-None-Match': firstEtag } });
+        expect(changed.status).toBe(200);
+        const changedEtag = changed.headers.get('etag');
+        expect(changedEtag).not.toBe(firstEtag);
+        const body = await changed.text();
+        expect((JSON.parse(body) as Record<string, unknown>).op_policy_uri).toBe('https://example.com/policy');
+        expect(changed.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+        expect((await fetch(url, { headers: { 'If-None-Match': changedEtag ?? '' } })).status).toBe(304);
       },
       { clock },
     );
