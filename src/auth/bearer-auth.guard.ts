@@ -40,11 +40,11 @@ export class BearerAuthGuard implements CanActivate {
       this.metrics.authOutcome('anonymous');
       return true;
     }
-    const identity = await this.verify(token).catch((error: unknown) => {
-      if (this.mixed && error instanceof BearerChallengeError && error.reason === 'expired') return undefined;
-      throw error;
-    });
-    if (!identity) {
+    let identity: VerifiedIdentity;
+    try {
+      identity = await this.verify(token);
+    } catch (error) {
+      if (!(this.mixed && error instanceof BearerChallengeError && error.reason === 'expired')) throw error;
       setCaller(request, anonymousCaller('expired'));
       this.metrics.authOutcome('anonymous');
       return true;

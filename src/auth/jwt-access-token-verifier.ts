@@ -160,10 +160,12 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     const key = tokenCacheKey(token);
     const remembered = this.verified.get(key);
     if (remembered) return remembered;
-    const keys = await this.keys();
+    // Judged against the keys in hand, before asking where the keys are published (a metadata look-up): a
+    // replayed forged token costs no more than a hash, and a newly fetched key set still voids the refusal.
     const refusal = this.refusedSignatures.get(key);
-    if (refusal?.keys === keys && refusal.generation === keys.generation)
+    if (refusal && refusal.keys === this.keySet?.keys && refusal.generation === refusal.keys.generation)
       throw BearerChallengeError.invalidToken(SIGNATURE_NOT_VALID);
+    const keys = await this.keys();
     const identity = await this.verifySignatureAndClaims(token, key, keys);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
     const expiresAtMs = ((identity.expiresAt ?? 0) + this.profile.clockSkewSeconds) * 1000;
