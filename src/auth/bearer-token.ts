@@ -10,10 +10,46 @@ const headerOnly = (): BearerChallengeError =>
     'Access tokens are accepted only in the Authorization header, never in the URL or the request body.',
   );
 
+/** What {@link extractBearerToken} found for a request: a token, no credentials, or the refusal it threw. */
+type Extraction = { token: string | undefined } | { refusal: BearerChallengeError };
+
+const EXTRACTION = Symbol('bearer token extraction');
+type ExtractingRequest = Request & { [EXTRACTION]?: Extraction };
+
+/**
+ * Whether the query may name `access_token`. Express parses the query string anew on every read of
+ * `request.query`; most URLs have no query at all. A key may be percent-encoded (`access%5Ftoken`),
+ * so a query with any `%` is parsed too.
+ */
+function queryMayCarryToken(url: string): boolean {
+  const start = url.indexOf('?');
+  return start >= 0 && (url.includes('access_token', start) || url.includes('%', start));
+}
+
+function hasQueryToken(request: Request): boolean {
+  return queryMayCarryToken(request.url) && Object.prototype.hasOwnProperty.call(request.query, 'access_token');
+}
+
+/** The body is looked at first: matching the content type is the dearer test, and rarely needed. */
 function hasFormBodyToken(request: Request): boolean {
-  if (!request.is('application/x-www-form-urlencoded')) return false;
   const body: unknown = request.body;
-  return typeof body === 'object' && body !== null && 'access_token' in body;
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    'access_token' in body &&
+    Boolean(request.is('application/x-www-form-urlencoded'))
+  );
+}
+
+/**
+ * Whether what {@link readBearerToken} finds for the request can no longer change. The URL and the
+ * headers never do; the body is looked at only when it is a form, and is parsed once, by the
+ * urlencoded parser ahead of every route. So the answer is final once a body has been parsed, or when
+ * the request cannot carry a form body at all: the body-reading decisions call this before the form
+ * parser has run, for JSON requests only, and must not fix a form request's answer too early.
+ */
+function extractionIsFinal(request: Request): boolean {
+  return request.body !== undefined || !request.headers['content-type']?.toLowerCase().includes('urlencoded');
 }
 
 function authorizationHeaderCount(rawHeaders: readonly string[]): number {
@@ -23,12 +59,8 @@ function authorizationHeaderCount(rawHeaders: readonly string[]): number {
   return count;
 }
 
-/**
- * Reads the bearer token from the Authorization header, and only there (RFC 6750 §2.1; MCP
- * forbids tokens in the query). Returns undefined when no bearer credentials were sent at all.
- */
-export function extractBearerToken(request: Request): string | undefined {
-  if (request.query && Object.prototype.hasOwnProperty.call(request.query, 'access_token')) throw headerOnly();
+function readBearerToken(request: Request): string | undefined {
+  if (hasQueryToken(request)) throw headerOnly();
   if (hasFormBodyToken(request)) throw headerOnly();
   if (authorizationHeaderCount(request.rawHeaders) > 1)
     throw BearerChallengeError.invalidRequest('Send exactly one Authorization header.');
@@ -42,4 +74,26 @@ export function extractBearerToken(request: Request): string | undefined {
       'The Authorization header must be "Bearer <token>" with exactly one token.',
     );
   return match[1];
+}
+
+/**
+ * Reads the bearer token from the Authorization header, and only there (RFC 6750 §2.1; MCP
+ * forbids tokens in the query). Returns undefined when no bearer credentials were sent at all.
+ * Both the decision whether to read a body and the bearer guard ask; the answer, or the refusal,
+ * is kept on the request once it is final, so the second asks nothing again.
+ */
+export function extractBearerToken(request: Request): string | undefined {
+  const extracting = request as ExtractingRequest;
+  let extraction = extracting[EXTRACTION];
+  if (extraction === undefined) {
+    try {
+      extraction = { token: readBearerToken(request) };
+    } catch (error) {
+      if (!(error instanceof BearerChallengeError)) throw error;
+      extraction = { refusal: error };
+    }
+    if (extractionIsFinal(request)) extracting[EXTRACTION] = extraction;
+  }
+  if ('refusal' in extraction) throw extraction.refusal;
+  return extraction.token;
 }

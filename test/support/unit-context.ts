@@ -42,7 +42,8 @@ export function requestTo(
   const request = {
     method,
     path,
-    url: path,
+    // As Express reads it: the query is parsed from the URL.
+    url: Object.keys(query).length > 0 ? `${path}?${new URLSearchParams(query).toString()}` : path,
     query,
     headers: lowerCased,
     rawHeaders: Object.entries(headers).flat(),
