@@ -115,6 +115,16 @@ describe('bodies of requests refused anyway', () => {
     },
   );
 
+  it('answers a malformed bearer header in mixed mode with 400 before the body has arrived', async () => {
+    const exchange = new RawExchange(portOf(mixed));
+    try {
+      await exchange.sendHead({ Authorization: 'Bearer a b' }, DECLARED_LENGTH, CALL_START);
+      expect(await exchange.answerHead()).toMatch(/^HTTP\/1\.1 400 .*invalid_request/s);
+    } finally {
+      exchange.close();
+    }
+  });
+
   it('answers malformed JSON without credentials with the 401 too: the body is never parsed', async () => {
     const response = await fetch(required.mcpUrl, {
       method: 'POST',
