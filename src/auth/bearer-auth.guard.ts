@@ -40,32 +40,24 @@ export class BearerAuthGuard implements CanActivate {
       this.metrics.authOutcome('anonymous');
       return true;
     }
+    // Timed for metrics here rather than in a helper of its own: one async step less per request.
+    // Refusals themselves are counted where they become answers.
+    const elapsed = stopwatch();
     let identity: VerifiedIdentity;
     try {
-      identity = await this.verify(token);
+      identity = await this.verifier.verify(token);
     } catch (error) {
+      const outcome = error instanceof UpstreamUnavailableError ? 'upstream_error' : 'invalid';
+      this.metrics.observeVerification(tokenShapeOf(token), elapsed(), outcome);
       if (!(this.mixed && error instanceof BearerChallengeError && error.reason === 'expired')) throw error;
       setCaller(request, anonymousCaller('expired'));
       this.metrics.authOutcome('anonymous');
       return true;
     }
+    this.metrics.observeVerification(identity.tokenKind, elapsed(), 'valid');
     this.audience.check(identity);
     setCaller(request, signedInCaller(identity, token));
     this.metrics.authOutcome('success');
     return true;
-  }
-
-  /** Verification timed for metrics; refusals themselves are counted where they become answers. */
-  private async verify(token: string): Promise<VerifiedIdentity> {
-    const elapsed = stopwatch();
-    try {
-      const identity = await this.verifier.verify(token);
-      this.metrics.observeVerification(identity.tokenKind, elapsed(), 'valid');
-      return identity;
-    } catch (error) {
-      const outcome = error instanceof UpstreamUnavailableError ? 'upstream_error' : 'invalid';
-      this.metrics.observeVerification(tokenShapeOf(token), elapsed(), outcome);
-      throw error;
-    }
   }
 }

@@ -125,6 +125,8 @@ const VERIFIED_CACHE_MS = 60_000;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 const SIGNATURE_NOT_VALID = 'The access token signature is not valid.';
+/** What every replay of a refused signature is told; one error, since nothing about it varies. */
+const REPLAYED_SIGNATURE_REFUSAL = BearerChallengeError.invalidToken(SIGNATURE_NOT_VALID);
 
 /** The keys a token's signature was refused with: the refusal holds as long as they are the keys in hand. */
 interface SignatureRefusal {
@@ -164,7 +166,7 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     // replayed forged token costs no more than a hash, and a newly fetched key set still voids the refusal.
     const refusal = this.refusedSignatures.get(key);
     if (refusal && refusal.keys === this.keySet?.keys && refusal.generation === refusal.keys.generation)
-      throw BearerChallengeError.invalidToken(SIGNATURE_NOT_VALID);
+      throw REPLAYED_SIGNATURE_REFUSAL;
     const keys = await this.keys();
     const identity = await this.verifySignatureAndClaims(token, key, keys);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.

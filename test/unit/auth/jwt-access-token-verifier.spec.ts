@@ -3,6 +3,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CLOCK } from '../../../src/auth/clock.js';
 import { loadAppConfig } from '../../../src/config/app-config.js';
 import { ConfigModule } from '../../../src/config/config.module.js';
+import { JwtAccessTokenVerifier } from '../../../src/auth/jwt-access-token-verifier.js';
 import { BearerChallengeError, UpstreamUnavailableError } from '../../../src/errors/errors.js';
 import { MetricsModule } from '../../../src/metrics/metrics.module.js';
 import { AccessTokenVerifier } from '../../../src/providers/access-token-verifier.js';
@@ -142,5 +143,50 @@ describe('JWT verification against the issuer key set', () => {
     expect((error as BearerChallengeError).message).toMatch(/iat/);
     now += 60_000;
     expect((await verifier.verify(token)).userId).toBe(clerk.defaultUser.id);
+  });
+});
+
+/** The verifier alone, counting how often it asks where the keys are published (oidc mode: a metadata look-up). */
+describe('JWT verification of a replayed refusal', () => {
+  let clerk: ClerkStandIn;
+
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+  });
+  afterAll(() => clerk.close());
+
+  it('refuses a replayed forged token without asking where the keys are published again', async () => {
+    let locationLookups = 0;
+    const keySetUrl = `${clerk.issuer}/.well-known/jwks.json`;
+    const verifier = new JwtAccessTokenVerifier({
+      issuer: clerk.issuer,
+      algorithms: ['RS256'],
+      requiredType: 'at+jwt',
+      jwksUrl: () => {
+        locationLookups += 1;
+        return Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl });
+      },
+      clockSkewSeconds: 5,
+      jwksCacheMs: 600_000,
+      jwksRefreshCooldownMs: COOLDOWN_MS,
+      upstreamTimeoutMs: 2000,
+      onKeySetFetch: () => undefined,
+      now: Date.now,
+    });
+    expect((await verifier.verify(await clerk.mintJwt())).userId).toBe(clerk.defaultUser.id);
+    expect(locationLookups).toBe(1);
+    const forged = await clerk.mintJwt({ signWithForeignKey: true });
+    const refusals: unknown[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      refusals.push(await verifier.verify(forged).catch((error: unknown) => error));
+    for (const error of refusals) {
+      expect(error).toBeInstanceOf(BearerChallengeError);
+      expect(error).toMatchObject({ code: 'invalid_token', reason: 'invalid' });
+      expect((error as BearerChallengeError).message).toBe('The access token signature is not valid.');
+    }
+    // The first refusal was judged with the keys from their location; its replays against the keys in hand.
+    expect(locationLookups).toBe(2);
+    expect((await verifier.verify(await clerk.mintJwt({ sub: 'user_other' }))).userId).toBe('user_other');
+    expect(locationLookups).toBe(3);
   });
 });
