@@ -57,8 +57,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
   app.set('trust proxy', http.trustedProxies.length > 0 ? [...http.trustedProxies] : false);
   configureServerTimeouts(app.getHttpServer(), http);
   // First, so that requests refused further on (CORS, body limit, rate limit) are drained, logged and counted too.
-  app.use(app.get(RequestLifecycle).middleware);
-  app.use(fixedResponseHeaders(securityHeaders(server.publicBaseUrl), CORS));
+  app.use(app.get(RequestLifecycle).followedBy(fixedResponseHeaders(securityHeaders(server.publicBaseUrl), CORS)));
   mountProviderRoutes(app, app.get<symbol, MountedProviderRoutes>(MOUNTED_PROVIDER_ROUTES, { strict: false }).routes);
   // Registered before init(), so Nest does not add its own parsers with their 100 kB default.
   const bodyLimitBytes = http.bodyLimitBytes;

@@ -48,7 +48,7 @@ describe('RequestLifecycle', () => {
       .useValue({ write: (line: string) => lines.push(line) })
       .compile();
     app = moduleRef.createNestApplication();
-    app.use(app.get(RequestLifecycle).middleware);
+    app.use(app.get(RequestLifecycle).followedBy((_request, _response, next) => next()));
     app.useLogger(app.get(RequestLogger));
     await app.listen(0, '127.0.0.1');
     baseUrl = await app.getUrl();
