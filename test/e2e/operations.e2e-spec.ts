@@ -399,7 +399,11 @@ describe('request limits and headers', () => {
         expect(response.headers.get('referrer-policy')).toBe('no-referrer');
         expect(response.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
         expect(response.headers.get('strict-transport-security')).toBeNull();
-        expect(response.headers.get('access-control-allow-origin')).toBeTruthy();
+        expect(response.headers.get('access-control-allow-origin')).toBe('*');
+        expect(response.headers.get('access-control-expose-headers')).toBe(
+          'WWW-Authenticate,Mcp-Session-Id,Retry-After,X-Request-Id',
+        );
+        expect(response.headers.get('access-control-allow-methods')).toBeNull();
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       }
       const preflight = await fetch(server.mcpUrl, {
@@ -411,6 +415,18 @@ describe('request limits and headers', () => {
         },
       });
       expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('content-length')).toBe('0');
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,HEAD,POST,DELETE,OPTIONS');
+      expect(preflight.headers.get('access-control-allow-headers')).toBe(
+        'Authorization,Content-Type,Accept,MCP-Protocol-Version,Mcp-Session-Id,Last-Event-ID,Mcp-Method,Mcp-Name',
+      );
+      expect(preflight.headers.get('access-control-max-age')).toBe('86400');
+      expect(preflight.headers.get('access-control-expose-headers')).toBe(
+        'WWW-Authenticate,Mcp-Session-Id,Retry-After,X-Request-Id',
+      );
+      expect(preflight.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(preflight.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 
