@@ -1,14 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ConfigType } from '@nestjs/config';
-import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
+import cors, { type CorsOptions } from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { httpConfig, mcpConfig, serverConfig } from './config/namespaces.js';
 import { RequestLifecycle } from './logging/request-lifecycle.js';
 import { MOUNTED_PROVIDER_ROUTES, type MountedProviderRoutes, type ProviderRoutes } from './providers/provider-seam.js';
-import { jsonBodyWanted } from './unread-refused-bodies.js';
+import { formBodyWanted, jsonBodyWanted } from './unread-refused-bodies.js';
 
 /** Request headers MCP clients send, which browser clients must be allowed to send cross-origin. */
 export const MCP_REQUEST_HEADERS = [
@@ -35,14 +34,6 @@ const CORS: CorsOptions & { origin: string } = {
   maxAge: 86400,
 };
 
-/**
- * The `cors` middleware that Nest's `enableCors()` mounts, taken from the package that mounts it,
- * so that preflights get exactly the answers they got from `enableCors()`.
- */
-const cors = createRequire(import.meta.resolve('@nestjs/platform-express'))('cors') as (
-  options: CorsOptions,
-) => NodeMiddleware;
-
 type NodeMiddleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
 
 /**
@@ -65,7 +56,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
     limit: bodyLimitBytes,
     type: jsonBodyWanted({ mcpPath: server.mcpPath, bodyLimitBytes, authMode: mcp.authMode }),
   });
-  app.useBodyParser('urlencoded', { limit: bodyLimitBytes, extended: true });
+  app.useBodyParser('urlencoded', { limit: bodyLimitBytes, extended: true, type: formBodyWanted });
   return app;
 }
 

@@ -64,3 +64,15 @@ export function refusedWhateverTheBody(request: Request, authMode: AuthMode): bo
     return true;
   }
 }
+
+/** Any Content-Type that could name a form; type-is decides, but only for these. */
+const MAYBE_FORM = /urlencoded/i;
+
+/**
+ * The urlencoded parser's `type` test: what body-parser's own test decides (type-is), asked only of
+ * requests whose Content-Type mentions a form at all, instead of of every request with a body.
+ */
+export function formBodyWanted(message: IncomingMessage): boolean {
+  const contentType = message.headers['content-type'];
+  return contentType !== undefined && MAYBE_FORM.test(contentType) && Boolean((message as Request).is('urlencoded'));
+}
