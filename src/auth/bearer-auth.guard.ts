@@ -35,7 +35,8 @@ export class BearerAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<CallerRequest>();
     const token = extractBearerToken(request);
     if (token === undefined) {
-      if (!this.mixed) throw BearerChallengeError.missingToken();
+      // Handed back rejected rather than thrown: a new throw is the dearest step of refusing a request.
+      if (!this.mixed) return Promise.reject(BearerChallengeError.missingToken());
       setCaller(request, anonymousCaller('no-token'));
       this.metrics.authOutcome('anonymous');
       return true;

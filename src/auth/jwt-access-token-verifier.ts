@@ -154,19 +154,30 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     this.refusedSignatures = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
   }
 
-  async verify(token: string): Promise<VerifiedIdentity> {
+  /**
+   * Not an async function: what is remembered is answered from memory without one, and a remembered
+   * refusal is handed back as a rejected promise rather than thrown (a throw was the dearest step of
+   * refusing a replayed token: V8 records where each new exception is thrown).
+   */
+  verify(token: string): Promise<VerifiedIdentity> {
     if (!hasCanonicalSignature(token))
-      throw BearerChallengeError.invalidToken(
-        'The access token is malformed: its signature is not in canonical base64url.',
+      return Promise.reject(
+        BearerChallengeError.invalidToken(
+          'The access token is malformed: its signature is not in canonical base64url.',
+        ),
       );
     const key = tokenCacheKey(token);
     const remembered = this.verified.get(key);
-    if (remembered) return remembered;
+    if (remembered) return Promise.resolve(remembered);
     // Judged against the keys in hand, before asking where the keys are published (a metadata look-up): a
     // replayed forged token costs no more than a hash, and a newly fetched key set still voids the refusal.
     const refusal = this.refusedSignatures.get(key);
     if (refusal && refusal.keys === this.keySet?.keys && refusal.generation === refusal.keys.generation)
-      throw REPLAYED_SIGNATURE_REFUSAL;
+      return Promise.reject(REPLAYED_SIGNATURE_REFUSAL);
+    return this.verifyAndRemember(token, key);
+  }
+
+  private async verifyAndRemember(token: string, key: string): Promise<VerifiedIdentity> {
     const keys = await this.keys();
     const identity = await this.verifySignatureAndClaims(token, key, keys);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
