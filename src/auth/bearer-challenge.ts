@@ -17,9 +17,7 @@ const quote = (value: string): string => `"${value.replace(/["\\]/g, (match) => 
 export function formatBearerChallenge(challenge: BearerChallenge): string {
   const scope = challenge.scopes.length > 0 ? `, scope=${quote(challenge.scopes.join(' '))}` : '';
   const withoutError = `Bearer resource_metadata=${quote(challenge.resourceMetadataUrl)}${scope}`;
-  return challenge.error
-    ? withBearerError(withoutError, challenge.error, challenge.errorDescription)
-    : withoutError;
+  return challenge.error ? withBearerError(withoutError, challenge.error, challenge.errorDescription) : withoutError;
 }
 
 /**
