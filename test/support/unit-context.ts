@@ -46,6 +46,7 @@ export function requestTo(
     url: Object.keys(query).length > 0 ? `${path}?${new URLSearchParams(query).toString()}` : path,
     query,
     headers: lowerCased,
+    header: (name: string) => lowerCased[name.toLowerCase()],
     rawHeaders: Object.entries(headers).flat(),
     is: (type: string) => (lowerCased['content-type']?.startsWith(type) ? type : false),
   };
