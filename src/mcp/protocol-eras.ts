@@ -6,6 +6,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Request } from 'express';
 import type { ProtocolEra, RequestProtocol } from '../metrics/request-protocol.js';
+import { isPlainJsonRpcRequest } from './plain-json-rpc-request.js';
 
 /** The first version of the modern era; later versions compare greater (they are dates). */
 const FIRST_MODERN_VERSION = '2026-07-28';
@@ -63,20 +64,16 @@ export function classifyMcpRequest(request: Request, body: unknown): ClassifiedM
   return { outcome, era, protocolVersion: versionLabel(claimedVersion(outcome) ?? protocolVersionHeader) };
 }
 
-const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
 /** A version as a 2025 client sends it: a date before the modern era, with nothing for the SDK to trim. */
 const LEGACY_VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The SDK classifier's verdict on the commonest POST of all, a 2025 request, reached without it.
  * The classifier first tries every body as a JSON-RPC response and as an error, and those failed
  * zod parses cost more than anything else the endpoint does for a tools/call. A request in exactly
- * the SDK's JSON-RPC request shape (its keys and no others, `jsonrpc` "2.0", a string method, a
- * string or safe-integer id) whose params carry no `_meta` at all cannot claim the modern envelope;
- * with no modern version in its header the classifier's rules can only route it legacy: as
+ * the SDK's JSON-RPC request shape whose params carry no `_meta` at all ({@link isPlainJsonRpcRequest})
+ * cannot claim the modern envelope; with no modern version in its header the classifier's rules
+ * can only route it legacy: as
  * `initialize` (with the version its params name) or as carrying no claim (with the header's
  * version). Anything else, `_meta` included, goes to the classifier. A unit test holds this answer
  * equal to the classifier's over a corpus of bodies and headers.
@@ -87,13 +84,9 @@ export function evidentLegacyRequest(
 ): InboundLegacyRoute | undefined {
   if (protocolVersionHeader !== undefined)
     if (!LEGACY_VERSION_SHAPE.test(protocolVersionHeader) || isModernVersion(protocolVersionHeader)) return undefined;
-  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return undefined;
-  const { id, params } = body;
-  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return undefined;
-  for (const key in body) if (!REQUEST_KEYS.has(key)) return undefined;
-  if (params !== undefined && (!isPlainObject(params) || params._meta !== undefined)) return undefined;
+  if (!isPlainJsonRpcRequest(body)) return undefined;
   if (body.method === 'initialize') {
-    const requestedVersion = params?.protocolVersion;
+    const requestedVersion = body.params?.protocolVersion;
     return typeof requestedVersion === 'string'
       ? { kind: 'legacy', reason: 'initialize', requestedVersion }
       : { kind: 'legacy', reason: 'initialize' };

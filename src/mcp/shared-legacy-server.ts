@@ -13,6 +13,7 @@ import {
   type RequestInfo,
 } from '@modelcontextprotocol/sdk/types.js';
 import { InProcessTransport, InProcessTransportClosedError } from './in-process-transport.js';
+import { isPlainJsonRpcRequest } from './plain-json-rpc-request.js';
 
 /** An HTTP refusal, in the SDK transport's words and shape. */
 interface Refusal {
@@ -90,6 +91,11 @@ export class SharedLegacyServer {
     if (Array.isArray(body) && body.length > MAX_BATCH_SIZE) return BATCH_TOO_LARGE;
     const messages: JSONRPCMessage[] = [];
     for (const raw of Array.isArray(body) ? body : [body]) {
+      // The commonest message is proved valid, unchanged, without a zod parse.
+      if (isPlainJsonRpcRequest(raw)) {
+        messages.push(raw);
+        continue;
+      }
       const parsed = JSONRPCMessageSchema.safeParse(raw);
       if (!parsed.success) return INVALID_MESSAGE;
       messages.push(parsed.data);
