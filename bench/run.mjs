@@ -546,6 +546,27 @@ function targets(byKey, soaked) {
   return list.map(([name, value, met]) => ({ name, value, met: value === undefined ? undefined : met(value) }));
 }
 
+/**
+ * The 2026-07-28 rows against the SDK's share of them: what its modern handler alone costs, with no
+ * authentication and no framework, as a fraction of the SDK example, and what the product adds on top.
+ */
+function modernShares(byKey) {
+  const lines = [];
+  for (const [row, alone, sdk, name] of [
+    ['call2026', 'sdkModernCall', 'sdkCall', 'tools/call'],
+    ['list2026', 'sdkModernList', 'sdkList', 'tools/list'],
+  ]) {
+    const product = ratio(byKey[row]?.cpuUsPerRequest, byKey[sdk]?.cpuUsPerRequest);
+    const handler = ratio(byKey[alone]?.cpuUsPerRequest, byKey[sdk]?.cpuUsPerRequest);
+    if (product === undefined || handler === undefined) continue;
+    lines.push(
+      `        ${name} ${MODERN}: the SDK's modern handler alone is ${fixed(handler)}× the sdk example's CPU; ` +
+        `the product adds ${fixed(product - handler)}× (Nest, guards, bookkeeping)`,
+    );
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -670,6 +691,7 @@ async function main() {
     console.log(
       `  ${target.met === undefined ? 'n/a ' : target.met ? 'met ' : 'MISS'}  ${target.name}: ${fixed(target.value)}`,
     );
+  for (const line of modernShares(byKey)) console.log(line);
 
   const failures = [];
   for (const result of results) {
