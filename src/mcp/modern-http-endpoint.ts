@@ -103,7 +103,8 @@ async function send(answer: globalThis.Response, response: Response): Promise<vo
     return;
   }
   if (!answer.headers.get('content-type')?.startsWith('text/event-stream')) {
-    response.end(Buffer.from(await answer.arrayBuffer()));
+    // As text (the SDK writes JSON, which is UTF-8): Node then sends the headers and the body in one write.
+    response.end(await answer.text());
     return;
   }
   for await (const chunk of answer.body) response.write(chunk);
