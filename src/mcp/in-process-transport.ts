@@ -1,18 +1,26 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type JSONRPCNotification,
-  type JSONRPCResponse,
-  type MessageExtraInfo,
-  type RequestId,
+import type {
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResponse,
+  MessageExtraInfo,
+  RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const CANCELLED = 'notifications/cancelled';
 const PROGRESS = 'notifications/progress';
+
+/*
+ * The kind of a message this transport is handed, told by its keys. Every one is already a valid
+ * JSON-RPC message (the type says so: the endpoint proved each body message, the server wrote its
+ * own), and the SDK's schemas for the kinds are strict about exactly these keys, so the keys alone
+ * decide; the SDK's guards would run a zod parse of each message to learn the same.
+ */
+const isRequest = (message: JSONRPCMessage): message is JSONRPCRequest => 'method' in message && 'id' in message;
+const isNotification = (message: JSONRPCMessage): message is JSONRPCNotification =>
+  'method' in message && !('id' in message);
+const isResponse = (message: JSONRPCMessage): message is JSONRPCResponse => 'result' in message || 'error' in message;
 
 /** What one delivery gets back. */
 export interface Delivery {
@@ -133,32 +141,24 @@ export class InProcessTransport implements Transport {
    */
   deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Delivery {
     if (this.closed) throw new InProcessTransportClosedError();
-    const delivery = new PendingAnswers(
-      (internalId) => this.inFlight.delete(internalId),
-      (internalId, reason) => this.cancelRequest(internalId, reason),
-    );
+    const delivery = new PendingAnswers(this.release, this.cancelRequest);
     // Numbered before anything is delivered: a cancellation may come before its request in a batch.
-    const byClientId = new Map<RequestId, number>();
-    const internalIds = messages.map((message) => {
-      if (!isJSONRPCRequest(message)) return undefined;
-      const internalId = this.expect(message.id, delivery);
-      byClientId.set(message.id, internalId);
-      return internalId;
-    });
-    messages.forEach((message, index) => {
+    const internalIds = messages.map((message) => (isRequest(message) ? this.expect(message.id, delivery) : undefined));
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index];
       const internalId = internalIds[index];
-      if (internalId !== undefined) this.onmessage?.({ ...message, id: internalId }, extra);
-      else if (isJSONRPCNotification(message)) {
-        const notification = this.admitted(message, byClientId, delivery);
+      if (internalId !== undefined) this.onmessage?.({ ...message, id: internalId } as JSONRPCRequest, extra);
+      else if (isNotification(message)) {
+        const notification = this.admitted(message, messages, internalIds, delivery);
         if (notification) this.onmessage?.(notification, extra);
       }
-    });
+    }
     delivery.settleWhenComplete();
     return delivery;
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.answer(message);
+    if (isResponse(message)) this.answer(message);
     return Promise.resolve();
   }
 
@@ -187,26 +187,50 @@ export class InProcessTransport implements Transport {
     return internalId;
   }
 
+  /** A request nobody waits for any more. One function for every delivery, rather than a closure each. */
+  private readonly release = (internalId: number): void => {
+    this.inFlight.delete(internalId);
+  };
+
   /** Cancels through the protocol, as a client would, so that the handler's signal fires. */
-  private cancelRequest(internalId: number, reason: string): void {
+  private readonly cancelRequest = (internalId: number, reason: string): void => {
     if (!this.inFlight.has(internalId) || this.closed) return;
     this.onmessage?.({ jsonrpc: '2.0', method: CANCELLED, params: { requestId: internalId, reason } });
-  }
+  };
 
   /** A client notification as the shared server may see it, or `undefined` when it must not reach it. */
   private admitted(
     notification: JSONRPCNotification,
-    internalIds: ReadonlyMap<RequestId, number>,
+    messages: readonly JSONRPCMessage[],
+    internalIds: readonly (number | undefined)[],
     delivery: PendingAnswers,
   ): JSONRPCNotification | undefined {
     if (notification.method === PROGRESS) return undefined;
     if (notification.method !== CANCELLED) return notification;
     const requestId = notification.params?.requestId;
     const internalId =
-      typeof requestId === 'string' || typeof requestId === 'number' ? internalIds.get(requestId) : undefined;
+      typeof requestId === 'string' || typeof requestId === 'number'
+        ? internalIdOf(requestId, messages, internalIds)
+        : undefined;
     if (internalId === undefined) return undefined;
     // A cancelled request gets no answer (the protocol sends none), so the delivery stops waiting for it.
     delivery.forget(internalId);
     return { ...notification, params: { ...notification.params, requestId: internalId } };
   }
+}
+
+/**
+ * The internal id of the delivery's request the client numbered `clientId`; the last such request
+ * when a batch reuses an id. Looked up only for a cancellation, rare enough that no index is kept.
+ */
+function internalIdOf(
+  clientId: RequestId,
+  messages: readonly JSONRPCMessage[],
+  internalIds: readonly (number | undefined)[],
+): number | undefined {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index];
+    if (internalIds[index] !== undefined && isRequest(message) && message.id === clientId) return internalIds[index];
+  }
+  return undefined;
 }
