@@ -74,7 +74,7 @@ export class SharedLegacyServer {
   ): Promise<void> {
     const checked = this.check(request, parsedBody);
     if ('messages' in checked) {
-      await this.exchange(response, checked.messages, { authInfo, requestInfo: requestInfoOf(request) });
+      await this.exchange(response, checked.messages, { authInfo, requestInfo: new LazyRequestInfo(request) });
       return;
     }
     // As the SDK's transport reports its refusals.
@@ -124,10 +124,15 @@ export class SharedLegacyServer {
         response.writeHead(202).end();
         return;
       }
-      // A client that goes away cancels what it asked for; the tools' signals fire.
+      // A client that goes away cancels what it asked for; the tools' signals fire. 'close' comes once, so a plain
+      // listener, removed once answered, does what once() would without its wrapper.
       const onClose = (): void => delivery.cancel('The client closed the connection.');
-      response.once('close', onClose);
-      answers = await delivery.answers.finally(() => response.off('close', onClose));
+      response.on('close', onClose);
+      try {
+        answers = await delivery.answers;
+      } finally {
+        response.off('close', onClose);
+      }
     } catch (error) {
       if (!(error instanceof InProcessTransportClosedError)) throw error;
       writeRefusal(response, SHUTTING_DOWN);
@@ -141,16 +146,24 @@ export class SharedLegacyServer {
 
 /**
  * What handlers see as `extra.requestInfo`: the request's headers, and its URL as the SDK's transport
- * builds it. The URL is built only if a handler asks for it, since ours never do.
+ * builds it. The URL (and the scheme it needs) is worked out only if a handler asks for it, since ours
+ * never do; a class, so that the getter is its prototype's rather than defined anew on each request.
  */
-function requestInfoOf(request: IncomingMessage): RequestInfo {
-  const scheme = request.socket instanceof TLSSocket ? 'https' : 'http';
-  return {
-    headers: request.headers,
-    get url(): URL {
-      return new URL(`${scheme}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`);
-    },
-  };
+class LazyRequestInfo implements RequestInfo {
+  readonly headers: IncomingMessage['headers'];
+  /** Private to the class, so handlers that list requestInfo's members see only the SDK's. */
+  readonly #request: IncomingMessage;
+
+  constructor(request: IncomingMessage) {
+    this.headers = request.headers;
+    this.#request = request;
+  }
+
+  get url(): URL {
+    const request = this.#request;
+    const scheme = request.socket instanceof TLSSocket ? 'https' : 'http';
+    return new URL(`${scheme}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`);
+  }
 }
 
 function writeRefusal(response: ServerResponse, { status, code, message }: Refusal): void {
