@@ -5,9 +5,14 @@
 export function isAllowed(value: string, allowList: readonly string[] | '*'): boolean {
   if (allowList === '*') return true;
   const candidate = value.toLowerCase();
-  return allowList.some((entry) => {
-    if (!entry.endsWith(':*')) return entry === candidate;
+  for (const entry of allowList) {
+    if (!entry.endsWith(':*')) {
+      if (entry === candidate) return true;
+      continue;
+    }
     const base = entry.slice(0, -2);
-    return candidate === base || (candidate.startsWith(`${base}:`) && /^\d+$/.test(candidate.slice(base.length + 1)));
-  });
+    if (candidate === base || (candidate.startsWith(`${base}:`) && /^\d+$/.test(candidate.slice(base.length + 1))))
+      return true;
+  }
+  return false;
 }
