@@ -32,6 +32,15 @@ const DEFAULT_SCHEMES: readonly SecurityScheme[] = [{ type: 'oauth2' }];
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 /**
+ * Access decisions the HTTP layer's {@link ToolAccessGuard} made before the SDK ran, by tool name, kept
+ * on the caller they were made for so that {@link ToolRegistry.call} reuses them instead of deciding
+ * again: one decision per call. A signed-in caller lives as long as its request; on the caller itself,
+ * like a request's route pattern, they cost less than an entry in a WeakMap keyed by every caller.
+ */
+const DECISIONS = Symbol('toolAccessDecisions');
+type DecidedCaller = Caller & { [DECISIONS]?: Map<string, ToolAccess> };
+
+/**
  * A JSON-RPC error both SDKs put on the wire as it is: they send a thrown error's `code` and
  * `message`. SDK 1.x's McpError would bake "MCP error -32602: " into the message, and clients add
  * that prefix again when they turn the answer back into an error.
@@ -56,12 +65,6 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private listResult: ListToolsResult = { tools: [] };
-  /**
-   * Access decisions the HTTP layer's {@link ToolAccessGuard} made before the SDK ran, by caller
-   * and tool name, so that {@link call} reuses them instead of deciding again: one decision per
-   * call. A caller lives as long as its request.
-   */
-  private readonly decisions = new WeakMap<Caller, Map<string, ToolAccess>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -115,9 +118,7 @@ export class ToolRegistry implements OnModuleInit {
     const tool = this.tools.get(toolName);
     if (!tool) return undefined;
     const access = this.access(tool, caller);
-    let decided = this.decisions.get(caller);
-    if (!decided) this.decisions.set(caller, (decided = new Map<string, ToolAccess>()));
-    decided.set(toolName, access);
+    ((caller as DecidedCaller)[DECISIONS] ??= new Map<string, ToolAccess>()).set(toolName, access);
     return access;
   }
 
@@ -137,7 +138,7 @@ export class ToolRegistry implements OnModuleInit {
       this.metrics.toolCall(UNKNOWN_TOOL, 'unknown_tool', 0);
       throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
-    const access = this.decisions.get(caller)?.get(name) ?? this.access(tool, caller);
+    const access = (caller as DecidedCaller)[DECISIONS]?.get(name) ?? this.access(tool, caller);
     if (!access.allowed) return counted('access_denied', this.challengeResult(access));
     const validation = tool.validate(args ?? {});
     if (!validation.valid)
