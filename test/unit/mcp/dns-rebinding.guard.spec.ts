@@ -18,7 +18,13 @@ type Verdict = { passed: true } | { passed: false; message: string };
  */
 describe('DnsRebindingGuard', () => {
   let server: Server | undefined;
-  afterEach(() => server?.close());
+  afterEach(async () => {
+    const closing = server;
+    server = undefined;
+    if (!closing) return;
+    closing.closeAllConnections();
+    await new Promise((resolve) => closing.close(resolve));
+  });
 
   async function judgeWith(trustedProxies: string): Promise<(headers: Record<string, string>) => Promise<Verdict>> {
     const moduleRef = await Test.createTestingModule({
