@@ -190,3 +190,39 @@ describe('JWT verification of a replayed refusal', () => {
     expect(locationLookups).toBe(3);
   });
 });
+
+/** The spelling check runs before anything else, so a verifier that can reach no key set shows its verdict. */
+describe('JWT signature spelling', () => {
+  const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const verifier = new JwtAccessTokenVerifier({
+    issuer: 'https://issuer.invalid',
+    algorithms: ['RS256'],
+    jwksUrl: () => Promise.reject(new Error('no key set in this test')),
+    clockSkewSeconds: 0,
+    jwksCacheMs: 0,
+    jwksRefreshCooldownMs: 0,
+    upstreamTimeoutMs: 0,
+    onKeySetFetch: () => undefined,
+    now: () => 0,
+  });
+  /** Canonical: decoding and encoding again gives back the same string (no unused bits set, no dangling character). */
+  const isCanonical = (signature: string): boolean =>
+    Buffer.from(signature, 'base64url').toString('base64url') === signature;
+  const refusedAsMisspelt = async (token: string): Promise<boolean> =>
+    verifier.verify(token).then(
+      () => false,
+      (error: unknown) => error instanceof BearerChallengeError && /canonical base64url/.test(error.message),
+    );
+
+  it('refuses exactly the signatures that are not in canonical base64url, whatever their length', async () => {
+    for (const length of [40, 41, 42, 43])
+      for (const last of BASE64URL) {
+        const signature = `${'A'.repeat(length - 1)}${last}`;
+        expect([signature, await refusedAsMisspelt(`eyJhbGciOiJSUzI1NiJ9.e30.${signature}`)]).toEqual([
+          signature,
+          !isCanonical(signature),
+        ]);
+      }
+    expect(await refusedAsMisspelt('eyJhbGciOiJSUzI1NiJ9.e30.')).toBe(false);
+  });
+});
