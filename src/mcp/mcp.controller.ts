@@ -3,13 +3,13 @@ import type { Response } from 'express';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard.js';
 import type { CallerRequest } from '../auth/caller.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
-import { recordRequestProtocol, type ProtocolEra } from '../metrics/request-protocol.js';
+import { recordRequestProtocol } from '../metrics/request-protocol.js';
 import { AddressRateLimitGuard, UserRateLimitGuard } from '../rate-limit/rate-limit.guards.js';
 import { DnsRebindingGuard } from './dns-rebinding.guard.js';
 import { LegacyHttpEndpoint } from './legacy-http-endpoint.js';
 import { ModernHttpEndpoint } from './modern-http-endpoint.js';
-import { classifyMcpRequest } from './protocol-eras.js';
-import { firstParamsProblem } from './request-params.js';
+import { classifyMcpRequest, type ClassifiedMcpRequest } from './protocol-eras.js';
+import { paramsProblemAnsweredFirst } from './request-params.js';
 import { ToolAccessGuard } from './tool-access.guard.js';
 
 /**
@@ -31,8 +31,7 @@ export class McpController {
   async post(@Req() request: CallerRequest, @Res() response: Response, @Body() body: unknown): Promise<void> {
     const classified = classifyMcpRequest(request, body);
     recordRequestProtocol(request, classified);
-    // Requests the SDK's classifier refuses get its own answer, which comes first.
-    if (classified.outcome.kind !== 'reject' && this.refusedParams(response, body, classified.era)) return;
+    if (this.refusedParams(request, response, body, classified)) return;
     if (classified.era === 'modern') await this.modern.post(request, response, body, classified.outcome);
     else await this.legacy.post(request, response, body);
   }
@@ -67,8 +66,13 @@ export class McpController {
    * Answers malformed params in-band with a short -32602, as a handler would, so the SDKs' validators
    * never put their issue lists on the wire. A batch has no one id to answer with, so it gets a 400.
    */
-  private refusedParams(response: Response, body: unknown, era: ProtocolEra): boolean {
-    const problem = firstParamsProblem(body, era);
+  private refusedParams(
+    request: CallerRequest,
+    response: Response,
+    body: unknown,
+    classified: ClassifiedMcpRequest,
+  ): boolean {
+    const problem = paramsProblemAnsweredFirst(request, body, classified);
     if (problem === undefined) return false;
     if (Array.isArray(body)) throw new JsonRpcHttpError(400, -32602, problem);
     response

@@ -46,9 +46,10 @@ export class ModernHttpEndpoint implements OnModuleDestroy {
     request: CallerRequest,
     response: Response,
     body: unknown,
-    outcome: InboundClassificationOutcome,
+    outcome: InboundClassificationOutcome | undefined,
   ): Promise<void> {
-    if (outcome.kind === 'modern' && isUnservedModernVersion(outcome.classification.revision)) {
+    // Unasked (`undefined`) only when the header names the version we serve, which the envelope must match.
+    if (outcome?.kind === 'modern' && isUnservedModernVersion(outcome.classification.revision)) {
       this.refuseVersion(
         response,
         outcome.classification.revision,

@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Request } from 'express';
 import type { ProtocolEra, RequestProtocol } from '../metrics/request-protocol.js';
-import { isPlainJsonRpcRequest } from './plain-json-rpc-request.js';
+import { isPlainJsonRpcRequest, isPlainObject } from './plain-json-rpc-request.js';
 
 /** The first version of the modern era; later versions compare greater (they are dates). */
 const FIRST_MODERN_VERSION = '2026-07-28';
@@ -36,8 +36,13 @@ export const isUnservedModernVersion = (version: string | undefined): version is
 
 /** How the MCP endpoint serves one request, with the era and version for logs and metrics. */
 export interface ClassifiedMcpRequest extends RequestProtocol {
-  /** The official SDK's verdict; anything but `legacy` is the modern handler's to answer, rejections included. */
-  outcome: InboundClassificationOutcome;
+  /**
+   * The official SDK's verdict; anything but `legacy` is the modern handler's to answer, rejections
+   * included. Left unasked for a POST that is evidently the modern handler's (see
+   * {@link isEvidentlyModern}), which that handler classifies itself; {@link sdkVerdict} asks for it
+   * where it must be known after all.
+   */
+  outcome?: InboundClassificationOutcome;
 }
 
 /**
@@ -48,20 +53,48 @@ export interface ClassifiedMcpRequest extends RequestProtocol {
  */
 export function classifyMcpRequest(request: Request, body: unknown): ClassifiedMcpRequest {
   const protocolVersionHeader = request.header('mcp-protocol-version');
-  const outcome =
-    (request.method === 'POST' ? evidentLegacyRequest(protocolVersionHeader, body) : undefined) ??
-    classifyInboundRequest({
-      httpMethod: request.method,
-      protocolVersionHeader,
-      mcpMethodHeader: request.header('mcp-method'),
-      mcpNameHeader: request.header('mcp-name'),
-      body,
-    });
+  const isPost = request.method === 'POST';
+  if (isPost && isEvidentlyModern(protocolVersionHeader, body))
+    return { era: 'modern', protocolVersion: protocolVersionHeader };
+  const outcome = (isPost ? evidentLegacyRequest(protocolVersionHeader, body) : undefined) ?? sdkVerdict(request, body);
   const era: ProtocolEra =
     outcome.kind !== 'legacy' || (outcome.reason === 'http-method' && isModernVersion(protocolVersionHeader))
       ? 'modern'
       : 'legacy';
   return { outcome, era, protocolVersion: versionLabel(claimedVersion(outcome) ?? protocolVersionHeader) };
+}
+
+/** The official SDK's classifier, asked about a request with the body Express already parsed. */
+export function sdkVerdict(request: Request, body: unknown): InboundClassificationOutcome {
+  return classifyInboundRequest({
+    httpMethod: request.method,
+    protocolVersionHeader: request.header('mcp-protocol-version'),
+    mcpMethodHeader: request.header('mcp-method'),
+    mcpNameHeader: request.header('mcp-name'),
+    body,
+  });
+}
+
+/**
+ * Whether a POST is the modern handler's whatever the SDK's classifier would say of it, and counted
+ * under the version its header names: a JSON-RPC request or notification (an object with a string
+ * `method`, so never a response, which the classifier would route legacy) that names, exactly, the
+ * modern version we serve in its header. The classifier can only route it modern, with the header's
+ * version (a different version in the envelope is refused), or refuse it, which is the modern
+ * handler's to answer too. The handler classifies every request itself, so it is not asked twice;
+ * what the classifier's verdict alone decides here (whether malformed params get our short -32602
+ * or the SDK's refusal first) asks for it then. A unit test holds this to the classifier's verdicts.
+ */
+export function isEvidentlyModern(
+  protocolVersionHeader: string | undefined,
+  body: unknown,
+): protocolVersionHeader is string {
+  return (
+    protocolVersionHeader !== undefined &&
+    SERVED_MODERN.has(protocolVersionHeader) &&
+    isPlainObject(body) &&
+    typeof body.method === 'string'
+  );
 }
 
 /** A version as a 2025 client sends it: a date before the modern era, with nothing for the SDK to trim. */

@@ -1,4 +1,6 @@
+import type { Request } from 'express';
 import type { ProtocolEra } from '../metrics/request-protocol.js';
+import { sdkVerdict, type ClassifiedMcpRequest } from './protocol-eras.js';
 
 /**
  * The shape checks the SDKs' zod schemas make on the params of the requests this server answers,
@@ -57,4 +59,19 @@ export function firstParamsProblem(body: unknown, era: ProtocolEra): string | un
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * The params problem the endpoint answers itself, before anything else is decided about the request
+ * (scopes included); none for a request the SDK's classifier refuses outright, whose own answer comes
+ * first. The classifier is asked here only if it was not already, and only when there is a problem.
+ */
+export function paramsProblemAnsweredFirst(
+  request: Request,
+  body: unknown,
+  classified: ClassifiedMcpRequest,
+): string | undefined {
+  const problem = firstParamsProblem(body, classified.era);
+  if (problem === undefined) return undefined;
+  return (classified.outcome ?? sdkVerdict(request, body)).kind === 'reject' ? undefined : problem;
 }

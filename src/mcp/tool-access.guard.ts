@@ -6,7 +6,7 @@ import { mcpConfig } from '../config/namespaces.js';
 import { BearerChallengeError } from '../errors/errors.js';
 import { recordRequestProtocol } from '../metrics/request-protocol.js';
 import { classifyMcpRequest } from './protocol-eras.js';
-import { firstParamsProblem } from './request-params.js';
+import { paramsProblemAnsweredFirst } from './request-params.js';
 import type { ToolAccess } from './tool-access.js';
 import { ToolRegistry } from './tool-registry.js';
 
@@ -64,7 +64,7 @@ export class ToolAccessGuard implements CanActivate {
    */
   private refuse(request: Request, body: unknown, refusals: readonly RefusedAccess[]): boolean {
     const classified = classifyMcpRequest(request, body);
-    if (classified.outcome.kind !== 'reject' && firstParamsProblem(body, classified.era) !== undefined) return true;
+    if (paramsProblemAnsweredFirst(request, body, classified) !== undefined) return true;
     recordRequestProtocol(request, classified);
     const scopes = new Set(refusals.flatMap((access) => access.scopes));
     const description = refusals.map((access) => access.description).join(' ');

@@ -1,11 +1,26 @@
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { classifyInboundRequest } from '@modelcontextprotocol/server';
-import { classifyMcpRequest, evidentLegacyRequest } from '../../../src/mcp/protocol-eras.js';
-import { bodies, HEADERS, MODERN_META, OTHER_BODIES, PARAMS } from '../../support/json-rpc-corpus.js';
+import { classifyInboundRequest, type InboundClassificationOutcome } from '@modelcontextprotocol/server';
+import {
+  classifyMcpRequest,
+  evidentLegacyRequest,
+  isEvidentlyModern,
+  SERVED_PROTOCOL_VERSIONS,
+} from '../../../src/mcp/protocol-eras.js';
+import { bodies, HEADERS, MODERN_META, PARAMS } from '../../support/json-rpc-corpus.js';
 import { requestTo } from '../../support/unit-context.js';
 
 const sdkVerdict = (httpMethod: string, header: string | undefined, body: unknown) =>
   classifyInboundRequest({ httpMethod, protocolVersionHeader: header, body });
+
+/** The version label the endpoint gives for the SDK's verdict: the version claimed, else the header's. */
+function versionLabel(sdk: InboundClassificationOutcome, header: string | undefined): string {
+  const claimed =
+    sdk.kind === 'modern' ? sdk.classification.revision : sdk.kind === 'legacy' ? sdk.requestedVersion : undefined;
+  const version = claimed ?? header;
+  if (version === undefined) return 'unspecified';
+  return SERVED_PROTOCOL_VERSIONS.includes(version) ? version : 'unsupported';
+}
 
 describe('protocol era classification', () => {
   it('answers without the SDK only where the SDK would answer the same', () => {
@@ -45,19 +60,42 @@ describe('protocol era classification', () => {
     expect(evidentLegacyRequest(undefined, [call])).toBeUndefined();
   });
 
-  it('gives the SDK verdict and the era for every method and body', () => {
-    for (const httpMethod of ['POST', 'GET', 'DELETE'])
+  it('gives the SDK verdict, or leaves to the modern handler what only it answers, with the era and version', () => {
+    const disagreements: string[] = [];
+    let unasked = 0;
+    for (const httpMethod of ['POST', 'GET'])
       for (const header of HEADERS)
-        for (const body of [...OTHER_BODIES, { jsonrpc: '2.0', id: 1, method: 'tools/list' }]) {
+        for (const body of bodies()) {
           const request = requestTo('/mcp', header === undefined ? {} : { 'MCP-Protocol-Version': header }, {
             method: httpMethod,
           });
           const classified = classifyMcpRequest(request, body);
           const sdk = sdkVerdict(httpMethod, header, body);
-          expect(classified.outcome).toStrictEqual(sdk);
+          // Unasked only where the SDK routes to the modern handler too, whether to serve or to refuse.
+          if (classified.outcome === undefined) unasked += 1;
+          const verdictAgrees =
+            classified.outcome === undefined ? sdk.kind !== 'legacy' : isDeepStrictEqual(classified.outcome, sdk);
           const modern =
             sdk.kind !== 'legacy' || (sdk.reason === 'http-method' && header !== undefined && header >= '2026-07-28');
-          expect(classified.era).toBe(modern ? 'modern' : 'legacy');
+          if (
+            !verdictAgrees ||
+            classified.era !== (modern ? 'modern' : 'legacy') ||
+            classified.protocolVersion !== versionLabel(sdk, header)
+          )
+            disagreements.push(`${httpMethod} ${String(header)} ${JSON.stringify(body)}`);
         }
+    expect(disagreements).toEqual([]);
+    expect(unasked).toBeGreaterThan(1000);
+  });
+
+  it('leaves to the modern handler only requests and notifications naming the served modern version', () => {
+    const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', _meta: MODERN_META } };
+    expect(isEvidentlyModern('2026-07-28', call)).toBe(true);
+    expect(isEvidentlyModern('2026-07-28', { jsonrpc: '2.0', method: 'notifications/initialized' })).toBe(true);
+    expect(isEvidentlyModern('2027-01-01', call)).toBe(false);
+    expect(isEvidentlyModern(' 2026-07-28', call)).toBe(false);
+    expect(isEvidentlyModern(undefined, call)).toBe(false);
+    expect(isEvidentlyModern('2026-07-28', [call])).toBe(false);
+    expect(isEvidentlyModern('2026-07-28', { jsonrpc: '2.0', id: 1, result: {} })).toBe(false);
   });
 });
