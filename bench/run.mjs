@@ -15,7 +15,7 @@
 // BENCH_ENFORCE_TARGETS=1 also fails the bench when a target is missed. Loopback only.
 //
 // Settings (environment):
-//   BENCH_CONCURRENCY=32   BENCH_REQUESTS=4000 (per row and round)   BENCH_ROUNDS=3   BENCH_WARMUP=2000
+//   BENCH_CONCURRENCY=32   BENCH_REQUESTS=4000 (per row and round)   BENCH_ROUNDS=3   BENCH_WARMUP=10000
 //   BENCH_TOKENS=10000
 //   BENCH_SOAK_REQUESTS=100000 (memory soak of the product; 0 skips it)   BENCH_MAX_SECONDS=20
 //   BENCH_ONLY=<row keys, comma-separated>   BENCH_RESULTS=<path of the JSON report>
@@ -55,7 +55,7 @@ const settings = (() => {
       concurrency: integerSetting('BENCH_CONCURRENCY', 32),
       requests: integerSetting('BENCH_REQUESTS', 4000),
       rounds: integerSetting('BENCH_ROUNDS', 3),
-      warmup: integerSetting('BENCH_WARMUP', 2000, 0),
+      warmup: integerSetting('BENCH_WARMUP', 10000, 0),
       tokens: integerSetting('BENCH_TOKENS', 10_000),
       soakRequests: integerSetting('BENCH_SOAK_REQUESTS', 100_000, 0),
       maxSecondsPerRun: integerSetting('BENCH_MAX_SECONDS', 20),
