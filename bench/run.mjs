@@ -548,7 +548,9 @@ function targets(byKey, soaked) {
 
 /**
  * The 2026-07-28 rows against the SDK's share of them: what its modern handler alone costs, with no
- * authentication and no framework, as a fraction of the SDK example, and what the product adds on top.
+ * authentication and no framework, as a fraction of the SDK example, and what the product adds on
+ * top; with the bare Nest app's GET added, the floor of any design that serves /mcp from a Nest
+ * controller on that handler.
  */
 function modernShares(byKey) {
   const lines = [];
@@ -559,9 +561,12 @@ function modernShares(byKey) {
     const product = ratio(byKey[row]?.cpuUsPerRequest, byKey[sdk]?.cpuUsPerRequest);
     const handler = ratio(byKey[alone]?.cpuUsPerRequest, byKey[sdk]?.cpuUsPerRequest);
     if (product === undefined || handler === undefined) continue;
+    const nest = ratio(byKey.nestGet?.cpuUsPerRequest, byKey[sdk]?.cpuUsPerRequest);
+    const floor =
+      nest === undefined ? '' : `; with the bare Nest GET (${fixed(nest)}×), a floor of ${fixed(handler + nest)}×`;
     lines.push(
-      `        ${name} ${MODERN}: the SDK's modern handler alone is ${fixed(handler)}× the sdk example's CPU; ` +
-        `the product adds ${fixed(product - handler)}× (Nest, guards, bookkeeping)`,
+      `        ${name} ${MODERN}: the SDK's modern handler alone is ${fixed(handler)}× the sdk example's CPU${floor}; ` +
+        `the product adds ${fixed(product - handler)}× to the handler (Nest, guards, bookkeeping)`,
     );
   }
   return lines;
