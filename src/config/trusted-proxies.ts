@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ValidateBy } from 'class-validator';
+import type { Request } from 'express';
 
 /**
  * Express's names for address ranges (proxy-addr): 127.0.0.1/8 and ::1, 169.254.0.0/16 and fe80::/10,
@@ -42,4 +43,13 @@ export function TrustedProxyList(): PropertyDecorator {
         'must be a comma-separated list of proxy addresses: IPs, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal',
     },
   );
+}
+
+/**
+ * The client's address as Express's `request.ip` gives it under TRUSTED_PROXIES. With no proxy
+ * trusted that is the socket's own address, read directly: Express works `ip` out through
+ * proxy-addr, parsing X-Forwarded-For, on every read.
+ */
+export function clientAddressOf(request: Request, behindProxies: boolean): string | undefined {
+  return behindProxies ? request.ip : request.socket.remoteAddress;
 }

@@ -26,11 +26,11 @@ export function isoTimeField(now: () => number = Date.now): () => string {
   };
 }
 
+/** The time field of every line, JSON or human-readable (pino-pretty shows it in local time). */
+export const ISO_TIME_FIELD = isoTimeField();
+
 /** How every JSON line is shaped: ISO time, and the level by name, which log collectors read more readily. */
 export const JSON_LINE_OPTIONS: LoggerOptions = {
-  timestamp: isoTimeField(),
+  timestamp: ISO_TIME_FIELD,
   formatters: { level: (label) => ({ level: label }) },
 };
-
-/** The same time field for human-readable lines, which pino-pretty shows in local time. */
-export const HUMAN_LINE_TIMESTAMP = isoTimeField();

@@ -5,6 +5,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { Request, RequestHandler, Response } from 'express';
 import { callerOf } from '../auth/caller.js';
 import { httpConfig } from '../config/namespaces.js';
+import { clientAddressOf } from '../config/trusted-proxies.js';
 import { Metrics } from '../metrics/metrics.js';
 import { requestProtocolOf } from '../metrics/request-protocol.js';
 import { routePattern } from '../metrics/route-pattern.js';
@@ -31,8 +32,8 @@ const FORWARDABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 @Injectable()
 export class RequestLifecycle {
-  /** Without trusted proxies Express's `request.ip` is the peer's address; read directly, it costs nothing. */
-  private readonly trustsNoProxy: boolean;
+  /** Whether the client's address comes through trusted proxies (see {@link clientAddressOf}). */
+  private readonly behindProxies: boolean;
 
   constructor(
     private readonly shutdown: GracefulShutdown,
@@ -41,7 +42,7 @@ export class RequestLifecycle {
     @Inject(httpConfig.KEY) http: ConfigType<typeof httpConfig>,
     @Inject(REQUEST_CLOCK) private readonly now: MonotonicClock,
   ) {
-    this.trustsNoProxy = http.trustedProxies.length === 0;
+    this.behindProxies = http.trustedProxies.length > 0;
   }
 
   /**
@@ -62,7 +63,7 @@ export class RequestLifecycle {
     response.setHeader('X-Request-Id', requestId);
     this.shutdown.admit(response);
     // Read once, while the connection is surely open; a closed socket no longer knows its peer.
-    const clientIp = this.trustsNoProxy ? request.socket.remoteAddress : request.ip;
+    const clientIp = clientAddressOf(request, this.behindProxies);
     response.on('close', () => this.settle(request, response, requestId, startedAt, clientIp));
     return requestId;
   }

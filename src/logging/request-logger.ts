@@ -6,7 +6,7 @@ import { pino, type DestinationStream, type Level, type Logger, type LoggerOptio
 import pretty from 'pino-pretty';
 import { operationsConfig } from '../config/namespaces.js';
 import { LineBatcher } from './line-batcher.js';
-import { HUMAN_LINE_TIMESTAMP, JSON_LINE_OPTIONS, writesHumanReadable } from './log-format.js';
+import { ISO_TIME_FIELD, JSON_LINE_OPTIONS, writesHumanReadable } from './log-format.js';
 import type { LogLevel } from '../config/environment.js';
 import type { RequestProtocol } from '../metrics/request-protocol.js';
 
@@ -113,7 +113,6 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
   private readonly accessLinePrefixes: Record<AccessLevel, string>;
   /** pino's bindings (pid, hostname) as pino writes them after the time. */
   private readonly bindings: string;
-  private readonly timestamp: () => string;
 
   constructor(
     @Inject(operationsConfig.KEY) config: ConfigType<typeof operationsConfig>,
@@ -138,7 +137,7 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
     const options: LoggerOptions = {
       level: PINO_LEVELS[config.logLevel],
       base,
-      ...(humanReadable ? { timestamp: HUMAN_LINE_TIMESTAMP } : JSON_LINE_OPTIONS),
+      ...(humanReadable ? { timestamp: ISO_TIME_FIELD } : JSON_LINE_OPTIONS),
     };
     this.logger = pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, this.destination);
     const levelField = (label: AccessLevel): string => {
@@ -149,7 +148,6 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
     };
     this.accessLinePrefixes = { info: levelField('info'), error: levelField('error') };
     this.bindings = `,${JSON.stringify(base).slice(1, -1)}`;
-    this.timestamp = typeof options.timestamp === 'function' ? options.timestamp : HUMAN_LINE_TIMESTAMP;
   }
 
   onApplicationShutdown(): void {
@@ -175,7 +173,7 @@ export class RequestLogger implements LoggerService, OnApplicationShutdown {
     if (!this.logger.isLevelEnabled(level)) return;
     const message = record.completed ? 'request completed' : 'request aborted';
     this.destination.write(
-      `${this.accessLinePrefixes[level]}${this.timestamp()}${this.bindings}${accessLineFields(record)}` +
+      `${this.accessLinePrefixes[level]}${ISO_TIME_FIELD()}${this.bindings}${accessLineFields(record)}` +
         `,"msg":"${message}"}\n`,
     );
   }

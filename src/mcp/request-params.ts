@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { ProtocolEra } from '../metrics/request-protocol.js';
+import { isPlainObject } from './plain-json-rpc-request.js';
 import { sdkVerdict, type ClassifiedMcpRequest } from './protocol-eras.js';
 
 /**
@@ -12,8 +13,6 @@ import { sdkVerdict, type ClassifiedMcpRequest } from './protocol-eras.js';
 
 type Params = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Params =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isOptionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 
 /**
@@ -23,13 +22,13 @@ const isOptionalString = (value: unknown): boolean => value === undefined || typ
 const METHOD_PARAMS: Record<string, ((params: Params) => string | undefined) | undefined> = {
   'tools/call': ({ name, arguments: args }) => {
     if (typeof name !== 'string') return "tools/call needs params.name, the tool's name as a string.";
-    return args === undefined || isObject(args) ? undefined : 'tools/call takes params.arguments as an object.';
+    return args === undefined || isPlainObject(args) ? undefined : 'tools/call takes params.arguments as an object.';
   },
   'tools/list': ({ cursor }) => (isOptionalString(cursor) ? undefined : 'tools/list takes params.cursor as a string.'),
   initialize: ({ protocolVersion, capabilities, clientInfo }) =>
     typeof protocolVersion === 'string' &&
-    isObject(capabilities) &&
-    isObject(clientInfo) &&
+    isPlainObject(capabilities) &&
+    isPlainObject(clientInfo) &&
     typeof clientInfo.name === 'string' &&
     typeof clientInfo.version === 'string'
       ? undefined
@@ -38,12 +37,12 @@ const METHOD_PARAMS: Record<string, ((params: Params) => string | undefined) | u
 
 /** The problem with one JSON-RPC request's params, or undefined; notifications and responses are not checked. */
 export function paramsProblem(message: unknown, era: ProtocolEra): string | undefined {
-  if (!isObject(message) || typeof message.method !== 'string' || message.id === undefined) return undefined;
+  if (!isPlainObject(message) || typeof message.method !== 'string' || message.id === undefined) return undefined;
   const { method, params = {} } = message;
   if (era === 'modern' && method === 'initialize') return undefined;
-  if (!isObject(params)) return `Invalid params: ${method} takes its params as an object.`;
+  if (!isPlainObject(params)) return `Invalid params: ${method} takes its params as an object.`;
   const meta = params._meta;
-  if (meta !== undefined && !isObject(meta)) return 'Invalid params: params._meta must be an object.';
+  if (meta !== undefined && !isPlainObject(meta)) return 'Invalid params: params._meta must be an object.';
   const progressToken = meta?.progressToken;
   if (progressToken !== undefined && typeof progressToken !== 'string' && typeof progressToken !== 'number')
     return 'Invalid params: params._meta.progressToken must be a string or a number.';

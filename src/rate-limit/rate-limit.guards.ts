@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
 import { callerOf } from '../auth/caller.js';
 import { httpConfig, operationsConfig } from '../config/namespaces.js';
+import { clientAddressOf } from '../config/trusted-proxies.js';
 import { JsonRpcHttpError } from '../errors/errors.js';
 import { FixedWindowLimiter } from './fixed-window-limiter.js';
 
@@ -51,10 +52,7 @@ export class AddressRateLimitGuard extends RateLimitGuard {
   }
 
   protected trackerOf(request: Request): string | undefined {
-    // Express computes `ip` through proxy-addr on every read (it parses X-Forwarded-For even when no proxy is
-    // trusted); with none trusted its answer is the socket's address, read here directly.
-    const address = this.behindProxies ? request.ip : request.socket.remoteAddress;
-    return address ?? request.socket.remoteAddress ?? 'unknown';
+    return clientAddressOf(request, this.behindProxies) ?? request.socket.remoteAddress ?? 'unknown';
   }
 }
 
