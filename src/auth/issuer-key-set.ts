@@ -62,9 +62,19 @@ export class IssuerKeySet {
     return this.fetchedSets;
   }
 
+  /** Whether the keys in hand are younger than their cache age, and so are used as they are. */
+  get fresh(): boolean {
+    return this.remote.fresh;
+  }
+
+  /** Fetches the keys when those in hand are past their cache age, or none were fetched yet. */
+  async refreshIfStale(): Promise<void> {
+    if (!this.remote.fresh) await this.refresh();
+  }
+
   /** For `jwtVerify`: the key the token's header names. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    if (!this.remote.fresh) await this.refresh();
+    await this.refreshIfStale();
     try {
       return await this.remote(header, token);
     } catch (error) {

@@ -47,6 +47,16 @@ function describeRejection(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Anything but a verdict on the token: the key set could not be had. */
+function keysUnavailable(error: unknown): UpstreamUnavailableError {
+  return new UpstreamUnavailableError(
+    'the signing keys',
+    `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
+    false,
+    error instanceof KeySetUnavailableError ? error.retryAfterSeconds : undefined,
+  );
+}
+
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 const malformedClaim = (claim: string): BearerChallengeError =>
@@ -120,38 +130,46 @@ function profileFromClaims(payload: JWTPayload): ProfileClaims {
   };
 }
 
-/** A verified token is trusted again without a signature check for at most this long, and never past its expiry. */
-const VERIFIED_CACHE_MS = 60_000;
-const VERIFIED_CACHE_SIZE = 10_000;
+/** Tokens whose verdict is remembered, each way; the least recently used go first. */
+const VERDICT_CACHE_SIZE = 10_000;
+/** A refused signature is remembered for at most this long (a forged token's own expiry means nothing). */
+const REFUSAL_CACHE_MS = 60_000;
 
 const SIGNATURE_NOT_VALID = 'The access token signature is not valid.';
 /** What every replay of a refused signature is told; one error, since nothing about it varies. */
 const REPLAYED_SIGNATURE_REFUSAL = BearerChallengeError.invalidToken(SIGNATURE_NOT_VALID);
 
-/** The keys a token's signature was refused with: the refusal holds as long as they are the keys in hand. */
-interface SignatureRefusal {
+/** The keys a verdict was reached with: it holds as long as they are the keys in hand, unchanged and fresh. */
+interface KeysJudgedWith {
   keys: IssuerKeySet;
   generation: number;
+}
+
+interface RememberedIdentity extends KeysJudgedWith {
+  identity: VerifiedIdentity;
 }
 
 /**
  * Verifies JWT access tokens locally against the issuer's published keys ({@link IssuerKeySet}:
  * cached, and fetched at most once per cooldown, whether the last fetch worked or not). A client
  * repeats its token on every call, so a verified one is remembered (under its hash, never the
- * token) for a minute at most: the RSA check is the largest part of a request's cost. A token whose
- * signature the keys in hand refused is remembered the same way, so that replaying one forged token
- * costs a hash rather than an RSA check each time: that refusal depends only on the exact token
- * string (one spelling per signature, see above) and the keys, and is forgotten as soon as another
- * key set is fetched. Nothing time-dependent (expiry, not-before) is remembered as a refusal.
+ * token) until it expires: the RSA check is the largest part of a request's cost. Nothing else in a
+ * verdict changes with time; what can change is the keys, so a remembered verdict holds only while
+ * the keys it was reached with are the keys in hand, unchanged and fresh: a key the issuer withdraws
+ * stops vouching for its tokens when the key set is next fetched, exactly as for a token never seen
+ * before. A token whose signature the keys in hand refused is remembered the same way, so that
+ * replaying one forged token costs a hash rather than an RSA check each time: that refusal depends
+ * only on the exact token string (one spelling per signature, see above) and the keys. Nothing
+ * time-dependent (expiry, not-before) is remembered as a refusal.
  */
 export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   private keySet?: { url: string; keys: IssuerKeySet };
-  private readonly verified: BoundedTtlCache<string, VerifiedIdentity>;
-  private readonly refusedSignatures: BoundedTtlCache<string, SignatureRefusal>;
+  private readonly verified: BoundedTtlCache<string, RememberedIdentity>;
+  private readonly refusedSignatures: BoundedTtlCache<string, KeysJudgedWith>;
 
   constructor(private readonly profile: JwtVerificationProfile) {
-    this.verified = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
-    this.refusedSignatures = new BoundedTtlCache(VERIFIED_CACHE_SIZE, profile.now);
+    this.verified = new BoundedTtlCache(VERDICT_CACHE_SIZE, profile.now);
+    this.refusedSignatures = new BoundedTtlCache(VERDICT_CACHE_SIZE, profile.now);
   }
 
   /**
@@ -167,27 +185,41 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
         ),
       );
     const key = tokenCacheKey(token);
+    // Both judged against the keys in hand, before asking where the keys are published (a metadata look-up):
+    // a repeated token, valid or forged, costs no more than a hash.
     const remembered = this.verified.get(key);
-    if (remembered) return Promise.resolve(remembered);
-    // Judged against the keys in hand, before asking where the keys are published (a metadata look-up): a
-    // replayed forged token costs no more than a hash, and a newly fetched key set still voids the refusal.
+    if (remembered && this.stillStands(remembered)) return Promise.resolve(remembered.identity);
     const refusal = this.refusedSignatures.get(key);
-    if (refusal && refusal.keys === this.keySet?.keys && refusal.generation === refusal.keys.generation)
-      return Promise.reject(REPLAYED_SIGNATURE_REFUSAL);
+    if (refusal && this.stillStands(refusal)) return Promise.reject(REPLAYED_SIGNATURE_REFUSAL);
     return this.verifyAndRemember(token, key);
+  }
+
+  /** A verdict reached with the keys in hand, no other set fetched since, and still within their cache age. */
+  private stillStands({ keys, generation }: KeysJudgedWith): boolean {
+    return keys === this.keySet?.keys && generation === keys.generation && keys.fresh;
   }
 
   private async verifyAndRemember(token: string, key: string): Promise<VerifiedIdentity> {
     const keys = await this.keys();
-    const identity = await this.verifySignatureAndClaims(token, key, keys);
+    // Stale keys are fetched first, so that the generation read next is the one the token is checked with.
+    await keys.refreshIfStale().catch((error: unknown) => {
+      throw keysUnavailable(error);
+    });
+    const generation = keys.generation;
+    const identity = await this.verifySignatureAndClaims(token, key, keys, generation);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
+    // Only when no other key set arrived during the check: the verdict belongs to the keys it was reached with.
     const expiresAtMs = ((identity.expiresAt ?? 0) + this.profile.clockSkewSeconds) * 1000;
-    this.verified.set(key, identity, Math.min(expiresAtMs, this.profile.now() + VERIFIED_CACHE_MS));
+    if (keys.generation === generation) this.verified.set(key, { identity, keys, generation }, expiresAtMs);
     return identity;
   }
 
-  private async verifySignatureAndClaims(token: string, key: string, keys: IssuerKeySet): Promise<VerifiedIdentity> {
-    const generation = keys.generation;
+  private async verifySignatureAndClaims(
+    token: string,
+    key: string,
+    keys: IssuerKeySet,
+    generation: number,
+  ): Promise<VerifiedIdentity> {
     const now = this.profile.now();
     let payload: AccessTokenClaims;
     try {
@@ -200,18 +232,13 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
-      // Only when no other key set arrived during the check: the refusal belongs to the keys it was made with.
+      // As for a verified token: only when no other key set arrived during the check.
       if (error instanceof errors.JWSSignatureVerificationFailed && keys.generation === generation)
-        this.refusedSignatures.set(key, { keys, generation }, now + VERIFIED_CACHE_MS);
+        this.refusedSignatures.set(key, { keys, generation }, now + REFUSAL_CACHE_MS);
       const rejection = describeRejection(error);
       if (rejection)
         throw BearerChallengeError.invalidToken(rejection, error instanceof errors.JWTExpired ? 'expired' : 'invalid');
-      throw new UpstreamUnavailableError(
-        'the signing keys',
-        `The signing keys could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
-        false,
-        error instanceof KeySetUnavailableError ? error.retryAfterSeconds : undefined,
-      );
+      throw keysUnavailable(error);
     }
     // jose checks iat only together with a maximum age; a token from the future is refused here.
     if (typeof payload.iat === 'number' && payload.iat > now / 1000 + this.profile.clockSkewSeconds)

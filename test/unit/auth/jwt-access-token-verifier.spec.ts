@@ -135,6 +135,31 @@ describe('JWT verification against the issuer key set', () => {
     expect((await verifier.verify(forged)).userId).toBe(clerk.defaultUser.id);
   });
 
+  it('trusts a verified token again, without a check, until the keys it was verified with are replaced', async () => {
+    const token = await clerk.mintJwt();
+    const verified = await verifier.verify(token);
+    // Half the token's hour: long past any fixed re-check interval, well within its expiry and the keys' cache age.
+    now += 30 * 60_000;
+    expect(await verifier.verify(token)).toBe(verified);
+    // The issuer withdraws the key. A token naming the new one, past the cooldown, brings the new set.
+    await clerk.rotateKeys();
+    expect((await verifier.verify(await clerk.mintJwt())).userId).toBe(clerk.defaultUser.id);
+    const error = await refusal(token);
+    expect(error).toBeInstanceOf(BearerChallengeError);
+    expect((error as BearerChallengeError).message).toMatch(/key the authorization server does not publish/);
+  });
+
+  it('never trusts a remembered token past its expiry', async () => {
+    const token = await clerk.mintJwt({ expiresInSeconds: 600 });
+    const verified = await verifier.verify(token);
+    now += 590_000;
+    expect(await verifier.verify(token)).toBe(verified);
+    now += 70_000;
+    const error = await refusal(token);
+    expect(error).toBeInstanceOf(BearerChallengeError);
+    expect(error).toMatchObject({ reason: 'expired' });
+  });
+
   it('judges iat by its clock: beyond the skew ahead of it is refused', async () => {
     const token = await clerk.mintJwt({ omitClaims: ['nbf'] });
     now -= 60_000;
@@ -188,6 +213,39 @@ describe('JWT verification of a replayed refusal', () => {
     expect(locationLookups).toBe(2);
     expect((await verifier.verify(await clerk.mintJwt({ sub: 'user_other' }))).userId).toBe('user_other');
     expect(locationLookups).toBe(3);
+  });
+});
+
+/** The verifier alone, with keys that are stale as soon as they are fetched. */
+describe('JWT verification with keys past their cache age', () => {
+  let clerk: ClerkStandIn;
+
+  beforeAll(async () => {
+    clerk = await ClerkStandIn.start();
+  });
+  afterAll(() => clerk.close());
+
+  it('reaches a verdict again, with keys fetched again, rather than trust one reached with stale keys', async () => {
+    const keySetUrl = `${clerk.issuer}/.well-known/jwks.json`;
+    const verifier = new JwtAccessTokenVerifier({
+      issuer: clerk.issuer,
+      algorithms: ['RS256'],
+      requiredType: 'at+jwt',
+      jwksUrl: () => Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl }),
+      clockSkewSeconds: 5,
+      jwksCacheMs: 0,
+      jwksRefreshCooldownMs: 0,
+      upstreamTimeoutMs: 2000,
+      onKeySetFetch: () => undefined,
+      now: Date.now,
+    });
+    const token = await clerk.mintJwt();
+    const first = await verifier.verify(token);
+    clerk.resetHits();
+    const second = await verifier.verify(token);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    expect(clerk.hits('fapiJwks')).toBeGreaterThan(0);
   });
 });
 
