@@ -5,8 +5,10 @@
 // Content-Length or chunked answers): node:http's client costs about as much CPU per request as a
 // bare node:http server, so with it the baseline would measure the client, not the server.
 //
-// Protocol: the main thread posts { type: 'run', id, scenario, requests, concurrency, maxMs } and
-// gets { type: 'result', id, ... } back; { type: 'close' } ends the worker.
+// Protocol: the main thread posts { type: 'run', id, scenario, requests, concurrency, maxMs, durationMs } and
+// gets { type: 'result', id, ... } back; { type: 'close' } ends the worker. With `durationMs`, a run
+// sends requests for that long (at most `requests` of them); without it, exactly `requests`. Either
+// way a run still going at `maxMs` stops there and is marked truncated.
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
@@ -189,7 +191,7 @@ function parse(body) {
   }
 }
 
-async function run({ scenario, requests, concurrency, maxMs }) {
+async function run({ scenario, requests, concurrency, maxMs, durationMs: sendingMs }) {
   const connections = poolFor(scenario, concurrency);
   const variants = requestsOf(scenario);
   const latencies = new Float64Array(requests);
@@ -200,10 +202,12 @@ async function run({ scenario, requests, concurrency, maxMs }) {
   let truncated = false;
   const started = performance.now();
   const deadline = started + maxMs;
+  const stopAt = sendingMs === undefined ? Infinity : started + sendingMs;
 
   async function loop(connection) {
     while (issued < requests) {
       const sent = performance.now();
+      if (sent >= stopAt) return;
       if (sent > deadline) {
         truncated = true;
         return;

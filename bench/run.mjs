@@ -15,7 +15,7 @@
 // BENCH_ENFORCE_TARGETS=1 also fails the bench when a target is missed. Loopback only.
 //
 // Settings (environment):
-//   BENCH_CONCURRENCY=32   BENCH_REQUESTS=3000 (per row and round)   BENCH_ROUNDS=5   BENCH_WARMUP=10000
+//   BENCH_CONCURRENCY=32   BENCH_ROUND_SECONDS=2 (per row and round)   BENCH_ROUNDS=5   BENCH_WARMUP=10000
 //   BENCH_ROUND_WARMUP=1000 (untimed, before each later round of a row)
 //   BENCH_TOKENS=10000
 //   BENCH_SOAK_REQUESTS=100000 (memory soak of the product; 0 skips it)   BENCH_MAX_SECONDS=20
@@ -54,7 +54,7 @@ const settings = (() => {
   try {
     return {
       concurrency: integerSetting('BENCH_CONCURRENCY', 32),
-      requests: integerSetting('BENCH_REQUESTS', 3000),
+      roundSeconds: integerSetting('BENCH_ROUND_SECONDS', 2),
       rounds: integerSetting('BENCH_ROUNDS', 5),
       warmup: integerSetting('BENCH_WARMUP', 10000, 0),
       roundWarmup: integerSetting('BENCH_ROUND_WARMUP', 1000, 0),
@@ -179,12 +179,24 @@ function startWorker() {
   });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
   return {
-    run(scenario, requests) {
+    /** Sends `requests`, or with `durationMs` as many as that time allows (at most `requests`). */
+    run(scenario, requests, durationMs) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        const maxMs = settings.maxSecondsPerRun * 1000 * Math.max(1, Math.ceil(requests / settings.requests));
-        worker.postMessage({ type: 'run', id, scenario, requests, concurrency: settings.concurrency, maxMs });
+        // A run that has not ended this long after it should have is cut off and marked truncated.
+        const capMs = settings.maxSecondsPerRun * 1000;
+        const maxMs =
+          durationMs === undefined ? capMs * Math.max(1, Math.ceil(requests / REQUESTS_PER_CAP)) : durationMs + capMs;
+        worker.postMessage({
+          type: 'run',
+          id,
+          scenario,
+          requests,
+          concurrency: settings.concurrency,
+          maxMs,
+          durationMs,
+        });
       });
     },
     async close() {
@@ -396,10 +408,20 @@ function rows(ports, host, tokens) {
 
 // ---------------------------------------------------------------- measuring
 
+/**
+ * A timed round lasts as long for every target, rather than a number of requests: with a fixed
+ * count, a target three times as fast was watched for a third of the time, and a burst of
+ * interference from elsewhere on a shared machine filled more of its window. The bound on the
+ * count only caps the latency buffer.
+ */
+const ROUND_REQUESTS_AT_MOST = 200_000;
+/** BENCH_MAX_SECONDS is allowed per this many requests of an untimed run (a warm-up, the soak). */
+const REQUESTS_PER_CAP = 3000;
+
 async function measureOnce(worker, process_, row, issuer) {
   const before = await process_.stats();
   const issuerBefore = issuer.requests.length;
-  const result = await worker.run(row.request, settings.requests);
+  const result = await worker.run(row.request, ROUND_REQUESTS_AT_MOST, settings.roundSeconds * 1000);
   const after = await process_.stats();
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
   const { type: _type, id: _id, ...measured } = result;
@@ -579,7 +601,7 @@ function modernShares(byKey) {
 async function main() {
   const wallStart = performance.now();
   console.log(
-    `bench: ${settings.rounds} interleaved rounds of ${settings.requests} requests per row (medians reported), ` +
+    `bench: ${settings.rounds} interleaved rounds of ${settings.roundSeconds} s per row (medians reported), ` +
       `after ${settings.warmup} warm-up, concurrency ${settings.concurrency}, ` +
       `${settings.tokens} distinct tokens, node ${process.version}, ${cpus().length} CPU(s)`,
   );
