@@ -125,7 +125,8 @@ export class InProcessTransport implements Transport {
   onerror?: (error: Error) => void;
 
   private readonly inFlight = new Map<number, InFlight>();
-  private nextId = 0;
+  /** From 1: SDK 1.x ignores a cancellation whose request id is falsy, so a request 0 could never be cancelled. */
+  private nextId = 1;
   private started = false;
   private closed = false;
 
