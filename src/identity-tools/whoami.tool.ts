@@ -1,6 +1,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { VerifiedIdentity } from '../auth/verified-identity.js';
 import { McpTool, signedInIdentity, type McpToolHandler, type ToolContext } from '../mcp/mcp-tool.js';
 import { structuredResult } from './tool-result.js';
+
+/** What of an answer is the same on every call for one identity, and dear to work out: a date and the JSON text. */
+interface Rendered {
+  expiresAt: string | null;
+  text: string;
+}
 
 @McpTool({
   name: 'whoami',
@@ -12,14 +19,25 @@ import { structuredResult } from './tool-result.js';
   annotations: { readOnlyHint: true, openWorldHint: false },
 })
 export class WhoamiTool implements McpToolHandler {
+  /**
+   * Per identity, which the verifier keeps (and reuses) for as long as it trusts the token: formatting
+   * the date and the text were most of what a call cost. Each answer is still an object of its own.
+   */
+  private readonly rendered = new WeakMap<VerifiedIdentity, Rendered>();
+
   async execute(_args: Record<string, unknown>, context: ToolContext): Promise<CallToolResult> {
     const identity = signedInIdentity(context);
-    return structuredResult({
+    const known = this.rendered.get(identity);
+    const data = {
       userId: identity.userId,
       clientId: identity.clientId,
       scopes: [...identity.scopes],
-      expiresAt: identity.expiresAt === null ? null : new Date(identity.expiresAt * 1000).toISOString(),
+      expiresAt:
+        known?.expiresAt ?? (identity.expiresAt === null ? null : new Date(identity.expiresAt * 1000).toISOString()),
       tokenKind: identity.tokenKind,
-    });
+    };
+    const text = known?.text ?? JSON.stringify(data);
+    if (!known) this.rendered.set(identity, { expiresAt: data.expiresAt, text });
+    return structuredResult(data, text);
   }
 }
