@@ -90,6 +90,9 @@ async function freePort() {
   return port;
 }
 
+/** How much of a target's first output is kept, to report why it stopped before it was ready. */
+const FIRST_OUTPUT_KEPT = 16 * 1024;
+
 /** A target in its own process, answering `stats` over IPC with its CPU time and memory. */
 class TargetProcess {
   constructor(name, child, port) {
@@ -104,17 +107,23 @@ class TargetProcess {
       cwd: ROOT,
       execArgv: ['--expose-gc', ...execArgv],
       env: { ...process.env, ...env, BENCH_TARGET_SETTINGS: JSON.stringify(targetSettings) },
-      // The product's log lines go where a log pipe would take them: away, but still written.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // The product's log lines go into a pipe, as a container runtime's would take them, and are dropped
+      // here once read; the first of them are kept, to say why a target that stopped before it was ready did.
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let firstOutput = '';
+    child.stdout.on('data', (chunk) => {
+      if (firstOutput.length < FIRST_OUTPUT_KEPT) firstOutput += chunk;
     });
     const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    const gone = (code) => new Error(`${name} exited (${code}) before it was ready:\n${firstOutput.trim()}`);
     if (readyPath) {
-      await waitUntilAnswering(`http://127.0.0.1:${port}${readyPath}`, exited, name);
+      await waitUntilAnswering(`http://127.0.0.1:${port}${readyPath}`, exited, gone);
       return new TargetProcess(name, child, port);
     }
     const ready = await Promise.race([
       new Promise((resolve) => child.once('message', resolve)),
-      exited.then((code) => Promise.reject(new Error(`${name} exited (${code}) before it was ready`))),
+      exited.then((code) => Promise.reject(gone(code))),
     ]);
     return new TargetProcess(name, child, ready.port);
   }
@@ -144,12 +153,12 @@ class TargetProcess {
   }
 }
 
-async function waitUntilAnswering(url, exited, name) {
-  let gone;
-  void exited.then((code) => (gone = code));
+async function waitUntilAnswering(url, exited, gone) {
+  let exitCode;
+  void exited.then((code) => (exitCode = code));
   const deadline = performance.now() + 30_000;
   while (performance.now() < deadline) {
-    if (gone !== undefined) throw new Error(`${name} exited (${gone}) before it was ready`);
+    if (exitCode !== undefined) throw gone(exitCode);
     const answered = await fetch(url).then(
       (response) => response.ok,
       () => false,
@@ -157,7 +166,7 @@ async function waitUntilAnswering(url, exited, name) {
     if (answered) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${name} did not answer ${url} within 30 s`);
+  throw new Error(`${url} did not answer within 30 s`);
 }
 
 // ---------------------------------------------------------------- load worker
