@@ -443,10 +443,10 @@ async function measureOnce(worker, process_, row, issuer) {
 
 /**
  * The rows of a round: each target's rows together, as listed, but starting one row further on in
- * each round. The first row a target serves after idling through the other targets' rows costs it
- * more (about a tenth more for the product, whichever row it is, and a longer warm-up did not take
- * that away), so no row may be that first row in every round: each is, in at most one round in as
- * many as its target has rows, which the median then sets aside.
+ * each round. The first row a target serves after idling through the other targets' rows can cost it
+ * more (up to a tenth for the product in some runs, whichever row it is; a longer warm-up did not
+ * take that away), so no row may be that first row in every round: each is, in at most one round in
+ * as many as its target has rows, which the median then sets aside.
  */
 function roundOrder(rows, round) {
   const byTarget = new Map();
