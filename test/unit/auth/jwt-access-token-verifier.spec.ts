@@ -3,13 +3,13 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CLOCK } from '../../../src/auth/clock.js';
 import { loadAppConfig } from '../../../src/config/app-config.js';
 import { ConfigModule } from '../../../src/config/config.module.js';
-import { JwtAccessTokenVerifier } from '../../../src/auth/jwt-access-token-verifier.js';
+import { JwtAccessTokenVerifier, type JwtVerificationProfile } from '../../../src/auth/jwt-access-token-verifier.js';
 import { BearerChallengeError, UpstreamUnavailableError } from '../../../src/errors/errors.js';
 import { MetricsModule } from '../../../src/metrics/metrics.module.js';
 import { AccessTokenVerifier } from '../../../src/providers/access-token-verifier.js';
 import { AuthProviderModule } from '../../../src/providers/auth-provider.module.js';
 import { ClerkStandIn } from '../../support/clerk-stand-in.js';
-import { clerkEnvironment } from '../../support/test-app.js';
+import { clerkEnvironment, useClerkStandIn } from '../../support/test-app.js';
 
 const COOLDOWN_SECONDS = 30;
 const COOLDOWN_MS = COOLDOWN_SECONDS * 1000;
@@ -171,32 +171,37 @@ describe('JWT verification against the issuer key set', () => {
   });
 });
 
-/** The verifier alone, counting how often it asks where the keys are published (oidc mode: a metadata look-up). */
-describe('JWT verification of a replayed refusal', () => {
-  let clerk: ClerkStandIn;
+/** The verifier alone, built as a provider module would, against the stand-in's key set. */
+describe('JWT verification, the verifier alone', () => {
+  const standIn = useClerkStandIn();
 
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-  });
-  afterAll(() => clerk.close());
-
-  it('refuses a replayed forged token without asking where the keys are published again', async () => {
-    let locationLookups = 0;
-    const keySetUrl = `${clerk.issuer}/.well-known/jwks.json`;
-    const verifier = new JwtAccessTokenVerifier({
-      issuer: clerk.issuer,
+  /** A verifier of the stand-in's tokens; `jwksUrl` is where it asks where the keys are published. */
+  const verifierOf = (profile: Partial<JwtVerificationProfile> = {}): JwtAccessTokenVerifier => {
+    const keySetUrl = `${standIn.clerk.issuer}/.well-known/jwks.json`;
+    return new JwtAccessTokenVerifier({
+      issuer: standIn.clerk.issuer,
       algorithms: ['RS256'],
       requiredType: 'at+jwt',
-      jwksUrl: () => {
-        locationLookups += 1;
-        return Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl });
-      },
+      jwksUrl: () => Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl }),
       clockSkewSeconds: 5,
       jwksCacheMs: 600_000,
       jwksRefreshCooldownMs: COOLDOWN_MS,
       upstreamTimeoutMs: 2000,
       onKeySetFetch: () => undefined,
       now: Date.now,
+      ...profile,
+    });
+  };
+
+  it('refuses a replayed forged token without asking where the keys are published again', async () => {
+    const { clerk } = standIn;
+    let locationLookups = 0;
+    const keySetUrl = `${clerk.issuer}/.well-known/jwks.json`;
+    const verifier = verifierOf({
+      jwksUrl: () => {
+        locationLookups += 1;
+        return Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl });
+      },
     });
     expect((await verifier.verify(await clerk.mintJwt())).userId).toBe(clerk.defaultUser.id);
     expect(locationLookups).toBe(1);
@@ -214,31 +219,11 @@ describe('JWT verification of a replayed refusal', () => {
     expect((await verifier.verify(await clerk.mintJwt({ sub: 'user_other' }))).userId).toBe('user_other');
     expect(locationLookups).toBe(3);
   });
-});
-
-/** The verifier alone, with keys that are stale as soon as they are fetched. */
-describe('JWT verification with keys past their cache age', () => {
-  let clerk: ClerkStandIn;
-
-  beforeAll(async () => {
-    clerk = await ClerkStandIn.start();
-  });
-  afterAll(() => clerk.close());
 
   it('reaches a verdict again, with keys fetched again, rather than trust one reached with stale keys', async () => {
-    const keySetUrl = `${clerk.issuer}/.well-known/jwks.json`;
-    const verifier = new JwtAccessTokenVerifier({
-      issuer: clerk.issuer,
-      algorithms: ['RS256'],
-      requiredType: 'at+jwt',
-      jwksUrl: () => Promise.resolve({ published: keySetUrl, fetchFrom: keySetUrl }),
-      clockSkewSeconds: 5,
-      jwksCacheMs: 0,
-      jwksRefreshCooldownMs: 0,
-      upstreamTimeoutMs: 2000,
-      onKeySetFetch: () => undefined,
-      now: Date.now,
-    });
+    const { clerk } = standIn;
+    // Keys that are stale as soon as they are fetched.
+    const verifier = verifierOf({ jwksCacheMs: 0, jwksRefreshCooldownMs: 0 });
     const token = await clerk.mintJwt();
     const first = await verifier.verify(token);
     clerk.resetHits();
