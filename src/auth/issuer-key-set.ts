@@ -37,7 +37,10 @@ export class IssuerKeySet {
   private lastFetchStartedAt?: number;
   private lastFetchFailed = false;
   private inFlight?: Promise<void>;
-  private fetchedSets = 0;
+  /** How many different key sets have been fetched; a fetch that brings the same keys again counts for nothing. */
+  private distinctSets = 0;
+  /** The keys last fetched, as published, to tell a changed set from the same one fetched again. */
+  private lastPublished?: string;
 
   constructor(
     url: URL,
@@ -55,11 +58,13 @@ export class IssuerKeySet {
   }
 
   /**
-   * Changes whenever a newly fetched key set replaces the one in hand: a refusal decided against one
-   * generation of keys says nothing about the next.
+   * Changes whenever a fetch brings keys other than those in hand (a key added, withdrawn or
+   * changed): a verdict reached with one generation of keys says nothing about the next. Fetching
+   * the same keys again, as happens every cache age, keeps the generation, and so every verdict
+   * reached with it: each would be reached again, with the same key.
    */
   get generation(): number {
-    return this.fetchedSets;
+    return this.distinctSets;
   }
 
   /** Whether the keys in hand are younger than their cache age, and so are used as they are. */
@@ -105,7 +110,10 @@ export class IssuerKeySet {
       .then(
         () => {
           this.lastFetchFailed = false;
-          this.fetchedSets += 1;
+          const published = JSON.stringify(this.remote.jwks());
+          if (published === this.lastPublished) return;
+          this.lastPublished = published;
+          this.distinctSets += 1;
         },
         (error: unknown) => {
           this.lastFetchFailed = true;

@@ -187,17 +187,28 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     const key = tokenCacheKey(token);
     // Both judged against the keys in hand, before asking where the keys are published (a metadata look-up):
     // a repeated token, valid or forged, costs no more than a hash.
-    const remembered = this.verified.get(key);
-    if (remembered && this.stillStands(remembered)) return Promise.resolve(remembered.identity);
-    const refusal = this.refusedSignatures.get(key);
-    if (refusal && this.stillStands(refusal)) return Promise.reject(REPLAYED_SIGNATURE_REFUSAL);
-    return this.verifyAndRemember(token, key);
+    return this.rememberedVerdict(key, this.stillStands) ?? this.verifyAndRemember(token, key);
   }
 
-  /** A verdict reached with the keys in hand, no other set fetched since, and still within their cache age. */
-  private stillStands({ keys, generation }: KeysJudgedWith): boolean {
-    return keys === this.keySet?.keys && generation === keys.generation && keys.fresh;
+  /** The verdict remembered for a token, if `stands` says it holds; `undefined` when it must be reached again. */
+  private rememberedVerdict(
+    key: string,
+    stands: (judged: KeysJudgedWith) => boolean,
+  ): Promise<VerifiedIdentity> | undefined {
+    const remembered = this.verified.get(key);
+    if (remembered && stands(remembered)) return Promise.resolve(remembered.identity);
+    const refusal = this.refusedSignatures.get(key);
+    if (refusal && stands(refusal)) return Promise.reject(REPLAYED_SIGNATURE_REFUSAL);
+    return undefined;
   }
+
+  /** A verdict reached with the keys in hand: the same set, no different keys fetched since. */
+  private readonly reachedWithKeysInHand = ({ keys, generation }: KeysJudgedWith): boolean =>
+    keys === this.keySet?.keys && generation === keys.generation;
+
+  /** A verdict reached with the keys in hand, which are still within their cache age. */
+  private readonly stillStands = (judged: KeysJudgedWith): boolean =>
+    this.reachedWithKeysInHand(judged) && judged.keys.fresh;
 
   private async verifyAndRemember(token: string, key: string): Promise<VerifiedIdentity> {
     const keys = await this.keys();
@@ -205,6 +216,10 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
     await keys.refreshIfStale().catch((error: unknown) => {
       throw keysUnavailable(error);
     });
+    // The keys in hand are fresh now, or were fetched just now: fetched again unchanged, they leave every verdict
+    // reached with them standing, so no signature is checked twice against the same keys.
+    const standing = this.rememberedVerdict(key, this.reachedWithKeysInHand);
+    if (standing) return standing;
     const generation = keys.generation;
     const identity = await this.verifySignatureAndClaims(token, key, keys, generation);
     // Expires with the token (exp is checked with the same leeway), so an expired token is never served from here.
