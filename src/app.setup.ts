@@ -45,7 +45,7 @@ export function configureHttpApplication(app: NestExpressApplication): NestExpre
   const mcp = app.get<string, ConfigType<typeof mcpConfig>>(mcpConfig.KEY);
   app.disable('x-powered-by');
   // X-Forwarded-* (client address, protocol) is believed only from these; nothing we advertise depends on it.
-  app.set('trust proxy', http.trustedProxies.length > 0 ? [...http.trustedProxies] : false);
+  app.set('trust proxy', http.behindProxies ? [...http.trustedProxies] : false);
   configureServerTimeouts(app.getHttpServer(), http);
   // First, so that requests refused further on (CORS, body limit, rate limit) are drained, logged and counted too.
   app.use(app.get(RequestLifecycle).followedBy(fixedResponseHeaders(securityHeaders(server.publicBaseUrl), CORS)));

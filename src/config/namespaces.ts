@@ -65,14 +65,19 @@ export const serverConfig = namespace('server', (env) => {
 });
 
 /** The HTTP server's own limits and trust. */
-export const httpConfig = namespace('http', (env) => ({
-  /** Express `trust proxy` entries; X-Forwarded-* from anyone else is ignored. Never changes what we advertise. */
-  trustedProxies: Object.freeze<string[]>(parseTrustedProxies(env.TRUSTED_PROXIES)),
-  bodyLimitBytes: env.BODY_LIMIT_BYTES,
-  /** Time a client has to send a whole request; answers, streams included, are not bounded by it. */
-  requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-  keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
-}));
+export const httpConfig = namespace('http', (env) => {
+  const trustedProxies = Object.freeze<string[]>(parseTrustedProxies(env.TRUSTED_PROXIES));
+  return {
+    /** Express `trust proxy` entries; X-Forwarded-* from anyone else is ignored. Never changes what we advertise. */
+    trustedProxies,
+    /** Whether any proxy is trusted, and so whether a client's address and host are read from X-Forwarded-*. */
+    behindProxies: trustedProxies.length > 0,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    /** Time a client has to send a whole request; answers, streams included, are not bounded by it. */
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+  };
+});
 
 /** How the MCP endpoint behaves: scopes, sessions, who may call it, what anonymous callers see. */
 export const mcpConfig = namespace('mcp', (env) => {

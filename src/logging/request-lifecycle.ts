@@ -42,7 +42,7 @@ export class RequestLifecycle {
     @Inject(httpConfig.KEY) http: ConfigType<typeof httpConfig>,
     @Inject(REQUEST_CLOCK) private readonly now: MonotonicClock,
   ) {
-    this.behindProxies = http.trustedProxies.length > 0;
+    this.behindProxies = http.behindProxies;
   }
 
   /**

@@ -17,9 +17,9 @@ export class DnsRebindingGuard implements CanActivate {
 
   constructor(
     @Inject(mcpConfig.KEY) private readonly mcp: ConfigType<typeof mcpConfig>,
-    @Inject(httpConfig.KEY) { trustedProxies }: ConfigType<typeof httpConfig>,
+    @Inject(httpConfig.KEY) { behindProxies }: ConfigType<typeof httpConfig>,
   ) {
-    this.behindProxies = trustedProxies.length > 0;
+    this.behindProxies = behindProxies;
   }
 
   canActivate(context: ExecutionContext): boolean {

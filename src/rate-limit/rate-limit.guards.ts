@@ -45,10 +45,10 @@ export class AddressRateLimitGuard extends RateLimitGuard {
 
   constructor(
     @Inject(operationsConfig.KEY) { rateLimit }: ConfigType<typeof operationsConfig>,
-    @Inject(httpConfig.KEY) { trustedProxies }: ConfigType<typeof httpConfig>,
+    @Inject(httpConfig.KEY) { behindProxies }: ConfigType<typeof httpConfig>,
   ) {
     super(rateLimit.perAddress, rateLimit.windowMs);
-    this.behindProxies = trustedProxies.length > 0;
+    this.behindProxies = behindProxies;
   }
 
   protected trackerOf(request: Request): string | undefined {
