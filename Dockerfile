@@ -34,12 +34,14 @@ FROM ${NODE_IMAGE} AS runtime
 # HOST: every interface, so a published port reaches the server (.env.example leaves HOST unset, so
 # an --env-file made from it keeps this). NODE_OPTIONS: V8's old space gets 75% of the memory the
 # container may use (its cgroup limit, or the machine's memory without one), leaving the rest to
-# buffers, native memory and code, so the process works under GC pressure instead of being OOM-killed.
-# Node 24 reads the limit itself; a Deployment that sets NODE_OPTIONS must keep this flag.
+# buffers, native memory and code, so the process works under GC pressure instead of being OOM-killed;
+# Node 24 reads the limit itself. The young generation gets 8 MiB semi-spaces (24 MiB in all): for a
+# 512 MiB container V8 would pick 1 MiB ones, and collecting that often cost the server about 45% more
+# CPU per tool call under load. A Deployment that sets NODE_OPTIONS must keep both flags.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    NODE_OPTIONS=--max-old-space-size-percentage=75
+    NODE_OPTIONS="--max-old-space-size-percentage=75 --max-semi-space-size=8"
 
 WORKDIR /app
 

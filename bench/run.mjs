@@ -22,6 +22,7 @@
 //   BENCH_ONLY=<row keys, comma-separated>   BENCH_RESULTS=<path of the JSON report>
 //   BENCH_ENFORCE_TARGETS=1   BENCH_PROFILE_DIR=<dir> (the product writes a .cpuprofile there on exit)
 //   BENCH_PRODUCT_ENTRY=<path> (another build of the product's main.js, e.g. a work-in-progress outDir)
+//   BENCH_PRODUCT_NODE_FLAGS="<flags>" (node flags for the product only, e.g. a container's heap sizes)
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -689,6 +690,8 @@ async function main() {
         port: productPort,
         readyPath: '/readyz',
         execArgv: [
+          // Heap sizes as a container would give them, e.g. '--max-old-space-size=384 --max-semi-space-size=1'.
+          ...(process.env.BENCH_PRODUCT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
           '--import',
           join(HERE, 'targets/product-stats.mjs'),
           ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),

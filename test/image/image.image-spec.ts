@@ -4,7 +4,7 @@
  *  - Clerk mode as deploy/ runs it: read-only root, uid 1000, every capability dropped,
  *    no-new-privileges, a 512 MiB memory limit and a tmpfs on /tmp. The Clerk stand-in runs here, on
  *    127.0.0.1, so the container shares the host's network and listens on loopback only. It holds
- *    20,000 tool calls from 2,000 users within that limit (its peak RSS was 234 MiB when written).
+ *    20,000 tool calls from 2,000 users within that limit (its peak RSS was 249 MiB when written).
  *  - The embedded default with the README's `docker run --env-file .env` (made from .env.example),
  *    published on 127.0.0.1, and its health check when HOST is loopback.
  */
@@ -147,8 +147,9 @@ describe('the image in Clerk mode, hardened as deploy/ runs it', () => {
     const limit = Number(
       await docker('exec', container, 'node', '-p', 'require("v8").getHeapStatistics().heap_size_limit'),
     );
-    // 75% of 512 MiB for the old space, plus the young generation.
-    expect(limit / 2 ** 20).toBeGreaterThan(370);
+    // 75% of 512 MiB for the old space, plus a young generation of three 8 MiB semi-spaces (V8's own
+    // choice under this limit, 1 MiB ones, would make it 387 MiB).
+    expect(limit / 2 ** 20).toBeGreaterThan(400);
     expect(limit / 2 ** 20).toBeLessThan(420);
     const statuses = await sendHostileRequests(baseUrl, { count: 700, concurrency: 16 });
     expect(unexpectedAnswers(statuses)).toEqual([]);
