@@ -259,7 +259,8 @@ function youngGenerationProblems(container: IContainer): string[] {
   if (semiSpaceMiB < 4) return [`Deployment: --max-semi-space-size=${semiSpaceMiB} is too small to spare the CPU`];
   const limit = quantity(container.resources?.limits?.memory);
   const share = /--max-old-space-size-percentage=(\d+(?:\.\d+)?)%?/.exec(nodeOptions);
-  const oldSpace = share ? (Number(share[1]) / 100) * limit : 0;
+  const fixed = /--max-old-space-size=(\d+)/.exec(nodeOptions);
+  const oldSpace = share ? (Number(share[1]) / 100) * limit : Number(fixed?.[1] ?? 0) * 2 ** 20;
   if (oldSpace + 3 * semiSpaceMiB * 2 ** 20 <= 0.85 * limit) return [];
   return [`Deployment: --max-semi-space-size=${semiSpaceMiB} leaves the heap no room inside the memory limit`];
 }
