@@ -27,17 +27,25 @@ export class WhoamiTool implements McpToolHandler {
 
   async execute(_args: Record<string, unknown>, context: ToolContext): Promise<CallToolResult> {
     const identity = signedInIdentity(context);
-    const known = this.rendered.get(identity);
-    const data = {
-      userId: identity.userId,
-      clientId: identity.clientId,
-      scopes: [...identity.scopes],
-      expiresAt:
-        known?.expiresAt ?? (identity.expiresAt === null ? null : new Date(identity.expiresAt * 1000).toISOString()),
-      tokenKind: identity.tokenKind,
-    };
-    const text = known?.text ?? JSON.stringify(data);
-    if (!known) this.rendered.set(identity, { expiresAt: data.expiresAt, text });
-    return structuredResult(data, text);
+    const { expiresAt, text } = this.rendered.get(identity) ?? this.render(identity);
+    return structuredResult(answerOf(identity, expiresAt), text);
   }
+
+  private render(identity: VerifiedIdentity): Rendered {
+    const expiresAt = identity.expiresAt === null ? null : new Date(identity.expiresAt * 1000).toISOString();
+    const rendered = { expiresAt, text: JSON.stringify(answerOf(identity, expiresAt)) };
+    this.rendered.set(identity, rendered);
+    return rendered;
+  }
+}
+
+/** The answer's data: a new object on every call, so that no caller can change another's. */
+function answerOf(identity: VerifiedIdentity, expiresAt: string | null): Record<string, unknown> {
+  return {
+    userId: identity.userId,
+    clientId: identity.clientId,
+    scopes: [...identity.scopes],
+    expiresAt,
+    tokenKind: identity.tokenKind,
+  };
 }
